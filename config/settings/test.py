@@ -1,0 +1,16 @@
+"""Tests: real PostgreSQL and Redis, fast password hashing, N+1 raising."""
+
+from .base import *  # noqa: F403
+from .base import CACHES, INSTALLED_APPS, MIDDLEWARE, env
+
+DEBUG = False
+SECRET_KEY = "test-secret-key-not-for-production-0123456789"
+# Hashing with the production work factor would dominate the suite's run time.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+CACHES["default"]["KEY_PREFIX"] = env("CACHE_KEY_PREFIX", default="shopfast-test")
+
+INSTALLED_APPS = [*INSTALLED_APPS, "nplusone.ext.django", "zeal"]
+# The per-test profilers (tests/conftest.py) do the detecting; the middleware adds request coverage.
+MIDDLEWARE = [*MIDDLEWARE, "zeal.middleware.zeal_middleware"]
+NPLUSONE_RAISE = True
+ZEAL_RAISE = True

@@ -1,0 +1,24 @@
+"""Suite-wide gates: every test runs under both N+1 detectors and with a clean cache namespace."""
+
+import pytest
+from django.core.cache import cache
+from nplusone.core import profiler
+from zeal import zeal_context
+
+
+@pytest.fixture(autouse=True)
+def n_plus_one_guard():
+    """Raise on any N+1 inside a test (nplusone: lazy loads; zeal: repeated queries from one line).
+
+    nplusone's middleware leaks listeners once it has raised inside a request, so each test gets
+    its own profiler that is always torn down.
+    """
+    with profiler.Profiler(), zeal_context():
+        yield
+
+
+@pytest.fixture(autouse=True)
+def clean_cache():
+    """Start each test with no cached keys under the test prefix (never FLUSHDB a shared Redis)."""
+    cache.delete_pattern("*")
+    yield
