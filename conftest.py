@@ -7,12 +7,16 @@ from zeal import zeal_context
 
 
 @pytest.fixture(autouse=True)
-def n_plus_one_guard():
+def n_plus_one_guard(request):
     """Raise on any N+1 inside a test (nplusone: lazy loads; zeal: repeated queries from one line).
 
     nplusone's middleware leaks listeners once it has raised inside a request, so each test gets
-    its own profiler that is always torn down.
+    its own profiler that is always torn down. The test's other fixtures are set up first: data
+    builders (factories with get_or_create) are setup, not the code under test.
     """
+    for name in request.fixturenames:
+        if name != request.fixturename:
+            request.getfixturevalue(name)
     with profiler.Profiler(), zeal_context():
         yield
 

@@ -1,0 +1,175 @@
+"""Catalog reads: each function builds its queryset with exactly the columns it renders.
+
+Query counts are constant in page size: the product list is one query (category joined, tags as an
+array subquery evaluated only for the rows of the page), detail two, categories two.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.postgres.search import SearchQuery
+from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.functions import Coalesce
+from django.http import Http404
+
+from apps.catalog.keyset import Cursor, Page, keyset_page
+from apps.catalog.models import LISTED, SEARCH_CONFIG, Category, Product, Tag, Variant
+
+SUMMARY_COLUMNS = (
+    "id",
+    "slug",
+    "name",
+    "price",
+    "currency",
+    "in_stock",
+    "created_at",
+    "category__slug",
+    "category__name",
+    "tag_slugs",
+)
+
+
+@dataclass(frozen=True)
+class ProductFilters:
+    category: str | None = None
+    tag: str | None = None
+    min_price: Decimal | None = None
+    max_price: Decimal | None = None
+    in_stock: bool | None = None
+    q: str | None = None
+
+
+def _tag_slugs() -> ArraySubquery:
+    return ArraySubquery(
+        Tag.objects.filter(products=OuterRef("pk")).order_by("slug").values("slug")
+    )
+
+
+def _money(value: Decimal | None) -> str | None:
+    return None if value is None else f"{value:.2f}"
+
+
+def product_summary(row: dict[str, Any]) -> dict[str, Any]:
+    """Shape one ``.values()`` row into the contract's product summary."""
+    return {
+        "slug": row["slug"],
+        "name": row["name"],
+        "category": {"slug": row["category__slug"], "name": row["category__name"]},
+        "price": _money(row["price"]),
+        "currency": row["currency"],
+        "in_stock": row["in_stock"],
+        "tags": row["tag_slugs"],
+    }
+
+
+def product_list_queryset(filters: ProductFilters) -> QuerySet:
+    """Listed products matching ``filters``, as ``.values()`` rows of the summary columns."""
+    qs = Product.objects.filter(LISTED)
+    if filters.category is not None:
+        # Descendants by materialized path, inside the same query; an unknown slug matches nothing.
+        root_path = Category.objects.filter(slug=filters.category).values("path")[:1]
+        qs = qs.filter(
+            category_id__in=Category.objects.filter(path__startswith=Subquery(root_path)).values(
+                "id"
+            )
+        )
+    if filters.tag is not None:
+        qs = qs.filter(
+            Exists(
+                Product.tags.through.objects.filter(
+                    product_id=OuterRef("pk"), tag__slug=filters.tag
+                )
+            )
+        )
+    if filters.min_price is not None:
+        qs = qs.filter(price__gte=filters.min_price)
+    if filters.max_price is not None:
+        qs = qs.filter(price__lte=filters.max_price)
+    if filters.in_stock is not None:
+        qs = qs.filter(in_stock=filters.in_stock)
+    if filters.q:
+        qs = qs.filter(
+            search_vector=SearchQuery(filters.q, search_type="websearch", config=SEARCH_CONFIG)
+        )
+    return qs.annotate(tag_slugs=_tag_slugs()).values(*SUMMARY_COLUMNS)
+
+
+def product_list(
+    filters: ProductFilters, ordering: str, page_size: int, cursor: Cursor | None
+) -> tuple[list[dict[str, Any]], Page]:
+    """Return one page of product summaries and its boundary cursors."""
+    page = keyset_page(product_list_queryset(filters), ordering, page_size, cursor)
+    return [product_summary(row) for row in page.rows], page
+
+
+def product_detail(slug: str) -> dict[str, Any]:
+    """Return an active product with its variants and their sellable units; 404 when unknown."""
+    row = (
+        Product.objects.filter(slug=slug, is_active=True)
+        .annotate(tag_slugs=_tag_slugs())
+        .values(*SUMMARY_COLUMNS, "description", "attributes")
+        .first()
+    )
+    if row is None:
+        raise Http404("No product with this slug.")
+    variants = (
+        Variant.objects.filter(product_id=row["id"], is_active=True)
+        .annotate(available=Coalesce(Sum("stocks__quantity"), 0))
+        .order_by("position", "id")
+        .values("sku", "name", "price", "currency", "available")
+    )
+    return {
+        **product_summary(row),
+        "description": row["description"],
+        "attributes": row["attributes"],
+        "variants": [
+            {
+                "sku": v["sku"],
+                "name": v["name"],
+                "price": _money(v["price"]),
+                "currency": v["currency"],
+                "available": v["available"],
+            }
+            for v in variants
+        ],
+    }
+
+
+def category_list() -> list[dict[str, Any]]:
+    """Return every category with the listed products in it and all its descendants."""
+    direct = dict(
+        Product.objects.filter(LISTED)
+        .order_by()
+        .values_list("category_id")
+        .annotate(n=Count("id"))
+        .values_list("category_id", "n")
+    )
+    categories = list(
+        Category.objects.order_by("path").values("id", "slug", "name", "path", "parent__slug")
+    )
+    # Roll counts up the tree: a category's total is the sum over every path it prefixes.
+    totals = {c["path"]: direct.get(c["id"], 0) for c in categories}
+    for category in categories:
+        own = direct.get(category["id"], 0)
+        if not own:
+            continue
+        path = category["path"]
+        # Every proper ancestor's path is a prefix of this one ending at a "/".
+        for cut in range(len(path) - 1):
+            if path[cut] == "/":
+                ancestor = path[: cut + 1]
+                if ancestor in totals:
+                    totals[ancestor] += own
+    return [
+        {
+            "slug": c["slug"],
+            "name": c["name"],
+            "parent": c["parent__slug"],
+            "product_count": totals[c["path"]],
+        }
+        for c in categories
+    ]

@@ -1,0 +1,89 @@
+"""Catalog input parsing, and response shapes for the OpenAPI schema.
+
+The response serializers document the payloads; the hot path renders plain dicts (selectors.py)
+and never instantiates them.
+"""
+
+from django.conf import settings
+from rest_framework import serializers
+
+from apps.catalog.keyset import DEFAULT_PRODUCT_ORDERING, PRODUCT_ORDERINGS
+
+
+class ProductListQuery(serializers.Serializer):
+    """Query parameters of the product list; unknown parameters are ignored."""
+
+    category = serializers.SlugField(required=False, allow_blank=True, max_length=120)
+    tag = serializers.SlugField(required=False, allow_blank=True, max_length=80)
+    min_price = serializers.DecimalField(
+        required=False, max_digits=12, decimal_places=2, min_value=0
+    )
+    max_price = serializers.DecimalField(
+        required=False, max_digits=12, decimal_places=2, min_value=0
+    )
+    in_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
+    q = serializers.CharField(
+        required=False, allow_blank=True, max_length=settings.CATALOG_MAX_QUERY_LENGTH
+    )
+    ordering = serializers.ChoiceField(
+        required=False, choices=sorted(PRODUCT_ORDERINGS), default=DEFAULT_PRODUCT_ORDERING
+    )
+    cursor = serializers.CharField(required=False, allow_blank=True, max_length=512)
+    page_size = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        default=settings.CATALOG_PAGE_SIZE,
+        help_text=f"Defaults to {settings.CATALOG_PAGE_SIZE}; values above "
+        f"{settings.CATALOG_MAX_PAGE_SIZE} are clamped to {settings.CATALOG_MAX_PAGE_SIZE}.",
+    )
+
+    def validate_page_size(self, value: int) -> int:
+        return min(value, settings.CATALOG_MAX_PAGE_SIZE)
+
+
+class CategoryRefSchema(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+
+
+class CategorySchema(CategoryRefSchema):
+    parent = serializers.SlugField(allow_null=True)
+    product_count = serializers.IntegerField()
+
+
+class ProductSummarySchema(serializers.Serializer):
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    category = CategoryRefSchema()
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
+    currency = serializers.CharField()
+    in_stock = serializers.BooleanField()
+    tags = serializers.ListField(child=serializers.SlugField())
+
+
+class ProductPageSchema(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = ProductSummarySchema(many=True)
+
+
+class VariantSchema(serializers.Serializer):
+    sku = serializers.CharField()
+    name = serializers.CharField()
+    price = serializers.DecimalField(max_digits=12, decimal_places=2, coerce_to_string=True)
+    currency = serializers.CharField()
+    available = serializers.IntegerField(help_text="Sellable units over all warehouses.")
+
+
+class ProductDetailSchema(ProductSummarySchema):
+    description = serializers.CharField()
+    attributes = serializers.DictField()
+    variants = VariantSchema(many=True)
+
+
+class ErrorSchema(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    fields = serializers.DictField(
+        child=serializers.ListField(child=serializers.CharField()), required=False
+    )

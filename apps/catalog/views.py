@@ -1,0 +1,82 @@
+"""Catalog HTTP endpoints: public, cacheable, rendered from plain dicts with orjson."""
+
+from django.conf import settings
+from django.utils.cache import patch_cache_control
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework.permissions import AllowAny
+from rest_framework.response import Response
+from rest_framework.utils.urls import replace_query_param
+from rest_framework.views import APIView
+
+from apps.catalog import selectors
+from apps.catalog.keyset import Cursor
+from apps.catalog.serializers import (
+    CategorySchema,
+    ErrorSchema,
+    ProductDetailSchema,
+    ProductListQuery,
+    ProductPageSchema,
+)
+
+ERRORS = {400: OpenApiResponse(ErrorSchema), 404: OpenApiResponse(ErrorSchema)}
+
+
+class CatalogView(APIView):
+    """Public read-only endpoint: no auth work, shared-cacheable, ETag from the body (middleware)."""
+
+    authentication_classes = ()
+    permission_classes = (AllowAny,)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if response.status_code == 200:
+            patch_cache_control(
+                response, public=True, max_age=settings.CATALOG_CACHE_MAX_AGE, must_revalidate=True
+            )
+        return response
+
+
+class CategoryListView(CatalogView):
+    @extend_schema(responses={200: CategorySchema(many=True)}, tags=["catalog"])
+    def get(self, request):
+        return Response(selectors.category_list())
+
+
+class ProductListView(CatalogView):
+    @extend_schema(
+        parameters=[ProductListQuery],
+        responses={200: ProductPageSchema, **ERRORS},
+        tags=["catalog"],
+    )
+    def get(self, request):
+        query = ProductListQuery(data=request.query_params.dict())
+        query.is_valid(raise_exception=True)
+        params = query.validated_data
+        ordering = params["ordering"]
+        cursor = Cursor.decode(params["cursor"], ordering) if params.get("cursor") else None
+        filters = selectors.ProductFilters(
+            # An empty value means "no filter", as a cleared search box sends it.
+            category=params.get("category") or None,
+            tag=params.get("tag") or None,
+            min_price=params.get("min_price"),
+            max_price=params.get("max_price"),
+            in_stock=params.get("in_stock"),
+            q=params.get("q") or None,
+        )
+        results, page = selectors.product_list(filters, ordering, params["page_size"], cursor)
+        url = request.build_absolute_uri()
+
+        def link(boundary: Cursor | None) -> str | None:
+            if boundary is None:
+                return None
+            return replace_query_param(url, "cursor", boundary.encode())
+
+        return Response(
+            {"next": link(page.next), "previous": link(page.previous), "results": results}
+        )
+
+
+class ProductDetailView(CatalogView):
+    @extend_schema(responses={200: ProductDetailSchema, **ERRORS}, tags=["catalog"])
+    def get(self, request, slug: str):
+        return Response(selectors.product_detail(slug))
