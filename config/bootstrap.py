@@ -102,3 +102,22 @@ def redis_url() -> str:
     _announce("redis", source, url)
     os.environ["REDIS_URL"] = url
     return url
+
+
+def ensure_database_exists(url: str) -> bool:
+    """Create the database named in ``url`` when the server answers but lacks it; True if created."""
+    import psycopg
+    from psycopg import sql
+
+    try:
+        psycopg.connect(url, connect_timeout=5).close()
+        return False
+    except psycopg.OperationalError as exc:
+        if "does not exist" not in str(exc):
+            raise
+    info = psycopg.conninfo.conninfo_to_dict(url)
+    name = info.pop("dbname")
+    with psycopg.connect(psycopg.conninfo.make_conninfo(**info, dbname="postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    logger.info("created database %s", name)
+    return True

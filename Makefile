@@ -1,0 +1,35 @@
+# shopfast: `make serve` runs the service with demo data, `make test` runs every check.
+UV := $(shell scripts/ensure-uv)
+RUN := $(UV) run --frozen
+
+.PHONY: serve test sync lint format seed bench perf-compare sql-check
+
+sync:
+	$(UV) sync --frozen
+
+serve: sync ## migrate, seed 10,000 products into an empty DB, serve on http://127.0.0.1:8000
+	$(RUN) python manage.py serve
+
+test: sync lint ## ruff, then the whole pytest suite (real PostgreSQL and Redis, embedded if absent)
+	$(RUN) pytest
+
+lint:
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+format:
+	$(RUN) ruff format .
+	$(RUN) ruff check --fix .
+
+seed: sync ## make seed PRODUCTS=100000
+	$(RUN) python manage.py seed_catalog --products $${PRODUCTS:-10000} --seed $${SEED:-42}
+
+bench: sync ## in-process benchmarks, JSON kept in perf/reports/
+	mkdir -p perf/reports
+	$(RUN) pytest benchmarks --benchmark-enable --benchmark-json=perf/reports/benchmarks.json
+
+perf-compare: sync ## wrk: hello-world vs our product list vs a DRF ModelViewSet, app server with 2 workers
+	$(RUN) python -m perf.http_compare
+
+sql-check: sync
+	$(RUN) python manage.py migrations_sql --check

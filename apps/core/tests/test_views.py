@@ -1,0 +1,89 @@
+import socket
+
+import pytest
+from django.test import override_settings
+from rest_framework.test import APIClient
+
+
+@pytest.fixture
+def client():
+    return APIClient()
+
+
+def closed_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_healthz_answers_while_the_process_runs(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+@pytest.mark.django_db
+def test_readyz_is_ok_when_database_and_cache_answer(client):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": "ok", "cache": "ok"}
+
+
+@pytest.mark.django_db
+def test_readyz_reports_the_cache_when_redis_does_not_answer(client, settings):
+    # A real connection to a port where nothing listens, not a mock.
+    dead = {**settings.CACHES["default"], "LOCATION": f"redis://127.0.0.1:{closed_port()}/0"}
+    with override_settings(CACHES={"default": dead}):  # Django rebuilds its cache handlers
+        response = client.get("/readyz")
+    assert response.status_code == 503
+    body = response.json()
+    assert body["code"] == "not_ready" and body["checks"] == {"database": "ok", "cache": "failed"}
+    assert "cache" in body["detail"]
+
+
+@pytest.mark.django_db
+def test_metrics_are_prometheus_text(client):
+    client.get("/healthz")
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain")
+    assert b"django_http_requests_total_by_method_total" in response.content
+
+
+def test_unknown_url_is_a_404_envelope(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "detail": "Not found."}
+
+
+def test_wrong_method_is_a_405_envelope(client):
+    response = client.post("/healthz")
+    assert response.status_code == 405
+    assert response.json()["code"] == "method_not_allowed"
+
+
+@pytest.mark.django_db
+def test_schema_is_valid_openapi_and_names_every_contract_path(client):
+    from drf_spectacular.generators import SchemaGenerator
+    from drf_spectacular.validation import validate_schema
+
+    schema = SchemaGenerator().get_schema(request=None, public=True)
+    validate_schema(schema)
+    for path in ("/api/v1/products/", "/api/v1/products/{slug}/", "/api/v1/categories/"):
+        assert path in schema["paths"]
+    params = {p["name"] for p in schema["paths"]["/api/v1/products/"]["get"]["parameters"]}
+    assert {"category", "tag", "min_price", "max_price", "in_stock", "q", "ordering"} <= params
+    assert {"cursor", "page_size"} <= params
+    response = client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+
+
+@pytest.mark.django_db
+def test_swagger_ui_is_served_without_a_cdn(client):
+    response = client.get("/api/docs/")
+    assert response.status_code == 200
+    assert b"swagger-ui" in response.content and b"cdn.jsdelivr" not in response.content
+
+
+@pytest.mark.django_db
+def test_admin_login_page_renders(client):
+    assert client.get("/admin/login/").status_code == 200
