@@ -117,7 +117,9 @@ def ensure_database_exists(url: str) -> bool:
             raise
     info = psycopg.conninfo.conninfo_to_dict(url)
     name = info.pop("dbname")
-    with psycopg.connect(psycopg.conninfo.make_conninfo(**info, dbname="postgres"), autocommit=True) as conn:
+    with psycopg.connect(
+        psycopg.conninfo.make_conninfo(**info, dbname="postgres"), autocommit=True
+    ) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
     logger.info("created database %s", name)
     return True

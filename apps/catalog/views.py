@@ -37,13 +37,16 @@ class CatalogView(APIView):
 
 
 class CategoryListView(CatalogView):
-    @extend_schema(responses={200: CategorySchema(many=True)}, tags=["catalog"])
+    @extend_schema(
+        operation_id="categories_list", responses={200: CategorySchema(many=True)}, tags=["catalog"]
+    )
     def get(self, request):
         return Response(selectors.category_list())
 
 
 class ProductListView(CatalogView):
     @extend_schema(
+        operation_id="products_list",
         parameters=[ProductListQuery],
         responses={200: ProductPageSchema, **ERRORS},
         tags=["catalog"],
@@ -77,6 +80,10 @@ class ProductListView(CatalogView):
 
 
 class ProductDetailView(CatalogView):
-    @extend_schema(responses={200: ProductDetailSchema, **ERRORS}, tags=["catalog"])
+    @extend_schema(
+        operation_id="products_retrieve",
+        responses={200: ProductDetailSchema, **ERRORS},
+        tags=["catalog"],
+    )
     def get(self, request, slug: str):
         return Response(selectors.product_detail(slug))

@@ -1,0 +1,32 @@
+"""Perf-only URLconf: production routes plus a hello-world ceiling and the DRF baseline.
+
+Used by ``perf/settings_perf.py`` and the in-process benchmarks; ``config.urls`` (production)
+never includes it (``benchmarks/test_perf_urls.py`` keeps it that way).
+"""
+
+from django.http import HttpRequest, HttpResponse
+from django.urls import include, path
+from rest_framework.routers import SimpleRouter
+
+from benchmarks.baseline import BaselineProductViewSet
+from config.urls import handler400, handler403, handler404, handler500
+from config.urls import urlpatterns as prod_urls
+
+HELLO_BODY = b'{"hello":"world"}'
+
+
+def hello(request: HttpRequest) -> HttpResponse:
+    """Answer with a fixed tiny JSON body: the ceiling of Django plus the app server."""
+    return HttpResponse(HELLO_BODY, content_type="application/json")
+
+
+baseline_router = SimpleRouter()
+baseline_router.register("products", BaselineProductViewSet, basename="baseline-product")
+
+urlpatterns = [
+    *prod_urls,
+    path("perf/hello/", hello, name="perf-hello"),
+    path("perf/baseline/", include(baseline_router.urls)),
+]
+
+__all__ = ["handler400", "handler403", "handler404", "handler500", "urlpatterns"]
