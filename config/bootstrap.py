@@ -105,7 +105,7 @@ def redis_url() -> str:
 
 
 def ensure_database_exists(url: str) -> bool:
-    """Create the database named in ``url`` when the server answers but lacks it; True if created."""
+    """Create the database in ``url`` if the server answers but lacks it; True if created."""
     import psycopg
     from psycopg import sql
 

@@ -27,7 +27,12 @@ def test_bare_machine_gets_embedded_postgres_and_redis(tmp_path):
     env = {k: v for k, v in env.items() if not k.startswith("SHOPFAST_")}
     env.update(SHOPFAST_EMBEDDED="1", SHOPFAST_DATA_DIR=str(tmp_path))
     done = subprocess.run(
-        [sys.executable, "-c", PROBE], cwd=REPO, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-c", PROBE],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 0, done.stderr
     assert "database -> embedded PostgreSQL (pgserver)" in done.stdout

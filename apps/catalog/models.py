@@ -8,13 +8,13 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-# A product is listed when it is active and has a sellable price; partial indexes use this predicate.
+# Listed: active with a sellable price. The partial indexes use this predicate.
 LISTED = Q(is_active=True, price__isnull=False)
 SEARCH_CONFIG = "english"
 
 
 class Category(models.Model):
-    """A node of the category tree; ``path`` (materialized path of slugs) finds descendants in one query."""
+    """A node of the category tree; ``path`` (slugs from the root) finds a subtree in one query."""
 
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=120, unique=True)
@@ -38,12 +38,8 @@ class Category(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    @staticmethod
-    def build_path(parent_path: str | None, slug: str) -> str:
-        return f"{parent_path or ''}{slug}/"
-
     def save(self, *args, **kwargs) -> None:
-        """Keep ``path``/``depth`` in step with parent and slug, re-rooting descendants on a move."""
+        """Keep ``path``/``depth`` in step with parent and slug; re-root descendants on a move."""
         old_path = self.path
         parent = self.parent
         if parent is not None and (
@@ -55,6 +51,10 @@ class Category(models.Model):
         super().save(*args, **kwargs)
         if old_path and old_path != self.path:
             category_reroot_descendants(old_path, self.path, self.depth)
+
+    @staticmethod
+    def build_path(parent_path: str | None, slug: str) -> str:
+        return f"{parent_path or ''}{slug}/"
 
 
 def category_reroot_descendants(old_path: str, new_path: str, new_depth: int) -> None:
@@ -81,7 +81,7 @@ class Tag(models.Model):
 
 
 class Product(models.Model):
-    """A sellable product; ``price``, ``currency`` and ``in_stock`` are kept by database triggers."""
+    """A sellable product; ``price``, ``currency``, ``in_stock`` are kept by database triggers."""
 
     slug = models.SlugField(max_length=200, unique=True)
     name = models.CharField(max_length=200)

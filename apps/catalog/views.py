@@ -22,7 +22,7 @@ ERRORS = {400: OpenApiResponse(ErrorSchema), 404: OpenApiResponse(ErrorSchema)}
 
 
 class CatalogView(APIView):
-    """Public read-only endpoint: no auth work, shared-cacheable, ETag from the body (middleware)."""
+    """Public read-only endpoint: no auth work, shared-cacheable, ETag from the body."""
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
