@@ -1,0 +1,8 @@
+"""Production settings serving the perf-only URLconf (hello-world and the DRF baseline).
+
+Only ``perf/http_compare.py`` uses this module; production keeps ``config.urls``.
+"""
+
+from config.settings.prod import *  # noqa: F403
+
+ROOT_URLCONF = "config.urls_perf"
