@@ -19,8 +19,14 @@ LANGUAGE sql AS $$
                COALESCE((SELECT v.currency FROM catalog_variant v
                  WHERE v.product_id = ids.id AND v.is_active ORDER BY v.price, v.id LIMIT 1), '')
                  AS currency,
-               EXISTS (SELECT 1 FROM catalog_variant v JOIN inventory_stock s ON s.variant_id = v.id
-                        WHERE v.product_id = ids.id AND v.is_active AND s.quantity > 0) AS in_stock
+               -- Nested scalar subqueries with LIMIT 1, not EXISTS: an EXISTS here may become a
+               -- hashed SubPlan that scans every variant and stock row per call when a bulk load
+               -- has left the tables without statistics. These always run as index lookups.
+               COALESCE((SELECT true FROM catalog_variant v
+                          WHERE v.product_id = ids.id AND v.is_active
+                            AND (SELECT true FROM inventory_stock s
+                                  WHERE s.variant_id = v.id AND s.quantity > 0 LIMIT 1)
+                          LIMIT 1), false) AS in_stock
           FROM (SELECT DISTINCT unnest(product_ids) AS id) AS ids
       ) AS agg
      WHERE p.id = agg.id
