@@ -6,13 +6,15 @@ from apps.catalog.keyset import PRODUCT_ORDERINGS, Cursor
 from apps.catalog.models import Product
 from apps.catalog.selectors import ProductFilters, category_list, product_detail, product_list
 
+NO_FILTERS = ProductFilters()
 
-def slugs(filters=ProductFilters(), ordering="-created_at", page_size=100):
+
+def slugs(filters=NO_FILTERS, ordering="-created_at", page_size=100):
     results, _ = product_list(filters, ordering, page_size, None)
     return [r["slug"] for r in results]
 
 
-def walk(ordering, page_size, filters=ProductFilters()):
+def walk(ordering, page_size, filters=NO_FILTERS):
     """Follow next cursors to the end, then previous cursors back to the start."""
     forward, pages = [], []
     results, page = product_list(filters, ordering, page_size, None)
