@@ -27,7 +27,6 @@ INSTALLED_APPS = [
     "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
-    "django_filters",
     "django_prometheus",
     "apps.core",
     "apps.catalog",

@@ -83,10 +83,13 @@ class Command(BaseCommand):
         )
         # A child, not exec: this process holds the embedded servers (if any) alive.
         process = subprocess.Popen(command, env=env)
-        try:
-            process.wait()
-        except KeyboardInterrupt:
-            process.send_signal(signal.SIGINT)
-            process.wait(timeout=30)
+
+        def forward(signum, _frame):
+            process.send_signal(signum)
+
+        # Stopping this process (Ctrl+C, kill, a supervisor) stops the app server with it.
+        signal.signal(signal.SIGTERM, forward)
+        signal.signal(signal.SIGINT, forward)
+        process.wait()
         if process.returncode not in (0, -signal.SIGINT, -signal.SIGTERM):
             raise CommandError(f"granian exited with {process.returncode}")
