@@ -338,7 +338,8 @@ def _insert_batch(rows: list[Generated]) -> None:
 
 def _analyze() -> None:
     """Refresh planner statistics of the tables the seeding grows."""
-    tables = [m._meta.db_table for m in (Product, Product.tags.through, Variant, Stock)]
+    models = (Category, Tag, Product, Product.tags.through, Variant, Stock)
+    tables = [m._meta.db_table for m in models]
     with connection.cursor() as cursor:
         cursor.execute(f"ANALYZE {', '.join(map(connection.ops.quote_name, tables))}")
 
