@@ -144,15 +144,17 @@ def production_env() -> dict[str, str]:
     """Environment for a child process on production settings, reading this test's database."""
     db = connection.settings_dict
     host = db["HOST"] or "localhost"
-    if host.startswith("/"):  # a Unix socket directory (embedded PostgreSQL)
-        host = quote(host, safe="")
     credentials = f"{quote(db['USER'] or '', safe='')}:{quote(db['PASSWORD'] or '', safe='')}"
     port = f":{db['PORT']}" if db["PORT"] else ""
+    if host.startswith("/"):  # a Unix socket directory (embedded PostgreSQL): libpq's ?host= form
+        url = f"postgresql://{credentials}@/{db['NAME']}?host={host}"
+    else:
+        url = f"postgres://{credentials}@{host}{port}/{db['NAME']}"
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "perf.settings_perf",
         "SECRET_KEY": secrets.token_urlsafe(48),
-        "DATABASE_URL": f"postgres://{credentials}@{host}{port}/{db['NAME']}",
+        "DATABASE_URL": url,
         "CACHE_KEY_PREFIX": f"{django_settings.CACHES['default']['KEY_PREFIX']}-timing",
     }
 
