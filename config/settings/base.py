@@ -79,6 +79,9 @@ DATABASES["default"].update(
     }
 )
 DATABASES["default"].setdefault("OPTIONS", {})
+if not DATABASES["default"]["HOST"] and "host" in DATABASES["default"]["OPTIONS"]:
+    # libpq's "?host=/socket/dir" form (the embedded server): make it the HOST Django reports.
+    DATABASES["default"]["HOST"] = DATABASES["default"]["OPTIONS"].pop("host")
 DATABASES["default"]["OPTIONS"]["connect_timeout"] = env.int("DB_CONNECT_TIMEOUT", default=5)
 if env.bool("DB_POOL", default=False):
     # psycopg's pool is exclusive with persistent connections (Django raises otherwise).
