@@ -70,7 +70,7 @@ TEMPLATES = [
 DATABASES = {"default": env.db_url_config(bootstrap.database_url())}
 DATABASES["default"].update(
     {
-        # Persistent connections vs psycopg's pool (DB_POOL=1), product list over wrk with 2 workers:
+        # Persistent connections vs psycopg's pool (DB_POOL=1), product list, wrk, 2 workers:
         # 995 vs 1,054 req/s, within run-to-run noise. Persistent kept: nothing to size per worker,
         # and pgbouncer does the pooling in production.
         "CONN_MAX_AGE": env.int("CONN_MAX_AGE", default=60),
