@@ -68,10 +68,9 @@ def product_summary(row: dict[str, Any]) -> dict[str, Any]:
 
 
 # Built once and cloned per request: measured ~310 µs cheaper per list request than rebuilding
-# the annotated queryset each time (build + compile 481 -> 168 µs). Never evaluated itself.
-_LISTED_SUMMARIES = (
-    Product.objects.filter(LISTED).annotate(tag_slugs=_tag_slugs()).values(*SUMMARY_COLUMNS)
-)
+# the annotated queryset each time (build + compile 481 -> 168 µs). Never evaluated themselves.
+_WITH_TAGS = Product.objects.annotate(tag_slugs=_tag_slugs())
+_LISTED_SUMMARIES = _WITH_TAGS.filter(LISTED).values(*SUMMARY_COLUMNS)
 
 
 def product_list_queryset(filters: ProductFilters) -> QuerySet:
@@ -117,8 +116,7 @@ def product_list(
 def product_detail(slug: str) -> dict[str, Any]:
     """Return an active product with its variants and their sellable units; 404 when unknown."""
     row = (
-        Product.objects.filter(slug=slug, is_active=True)
-        .annotate(tag_slugs=_tag_slugs())
+        _WITH_TAGS.filter(slug=slug, is_active=True)
         .values(*SUMMARY_COLUMNS, "description", "attributes")
         .first()
     )

@@ -11,20 +11,6 @@ from rest_framework.views import set_rollback
 
 from apps.core.errors import DomainError
 
-# DRF's default codes, renamed where the contract's snake_case reads better.
-_CODES = {
-    "invalid": "invalid",
-    "parse_error": "parse_error",
-    "not_found": "not_found",
-    "method_not_allowed": "method_not_allowed",
-    "not_authenticated": "not_authenticated",
-    "authentication_failed": "authentication_failed",
-    "permission_denied": "permission_denied",
-    "throttled": "throttled",
-    "unsupported_media_type": "unsupported_media_type",
-    "not_acceptable": "not_acceptable",
-}
-
 
 def _flatten(detail: Any) -> list[str]:
     if isinstance(detail, dict):
@@ -76,7 +62,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     detail = exc.detail
     text = " ".join(_flatten(detail)) if not isinstance(detail, str) else str(detail)
     code = detail.code if hasattr(detail, "code") else exc.default_code
-    return Response(envelope(_CODES.get(code, code), text), status=exc.status_code, headers=headers)
+    return Response(envelope(code, text), status=exc.status_code, headers=headers)
 
 
 def _json_error(code: str, detail: str, status_code: int):

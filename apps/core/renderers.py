@@ -4,18 +4,17 @@ from decimal import Decimal
 from typing import Any
 
 import orjson
+from django.utils.functional import Promise
 from rest_framework.renderers import BaseRenderer
 
 ORJSON_OPTIONS = orjson.OPT_NON_STR_KEYS
 
 
 def _default(value: Any) -> Any:
-    # Money is a string with two decimals on the wire; Decimals elsewhere keep their own scale.
-    if isinstance(value, Decimal):
+    """Serialize what orjson does not: Decimals, str subclasses (DRF's ErrorDetail), lazy text."""
+    if isinstance(value, Decimal | str | Promise):
         return str(value)
-    if hasattr(value, "__str__"):
-        return str(value)
-    raise TypeError
+    raise TypeError(f"{type(value).__name__} is not JSON serializable")
 
 
 def dumps(data: Any) -> bytes:

@@ -10,7 +10,7 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES["default"]["KEY_PREFIX"] = env("CACHE_KEY_PREFIX", default="shopfast-test")
 
 INSTALLED_APPS = [*INSTALLED_APPS, "nplusone.ext.django", "zeal"]
-# The per-test profilers (tests/conftest.py) do the detecting; the middleware adds request coverage.
+# The per-test profilers (root conftest.py) do the detecting; the middleware adds request coverage.
 MIDDLEWARE = [*MIDDLEWARE, "zeal.middleware.zeal_middleware"]
 NPLUSONE_RAISE = True
 ZEAL_RAISE = True
