@@ -5,12 +5,15 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from config import bootstrap
+
+STOP_GRACE = 20  # seconds granian gets to finish in-flight requests after a stop
 
 
 class Command(BaseCommand):
@@ -81,15 +84,27 @@ class Command(BaseCommand):
             f"serving on http://{options['host']}:{options['port']}/ "
             f"({options['workers']} workers, DEBUG={env['DEBUG']}); Ctrl+C stops"
         )
-        # A child, not exec: this process holds the embedded servers (if any) alive.
-        process = subprocess.Popen(command, env=env)
+        # A child, not exec: this process holds the embedded servers (if any) alive. Its own
+        # process group, so a stop that hangs can be finished off with its workers.
+        process = subprocess.Popen(command, env=env, start_new_session=True)
+        stop_requested_at: list[float] = []
 
         def forward(signum, _frame):
-            process.send_signal(signum)
+            # Forward the first stop only: a repeated signal (e.g. from `uv run` and a pkill both)
+            # has been seen to leave granian hanging mid-shutdown.
+            if not stop_requested_at:
+                stop_requested_at.append(time.monotonic())
+                process.send_signal(signum)
 
         # Stopping this process (Ctrl+C, kill, a supervisor) stops the app server with it.
         signal.signal(signal.SIGTERM, forward)
         signal.signal(signal.SIGINT, forward)
-        process.wait()
+        while process.poll() is None:
+            try:
+                process.wait(timeout=1)
+            except subprocess.TimeoutExpired:
+                if stop_requested_at and time.monotonic() - stop_requested_at[0] > STOP_GRACE:
+                    self.stderr.write(f"granian did not stop in {STOP_GRACE}s: killing it")
+                    os.killpg(process.pid, signal.SIGKILL)
         if process.returncode not in (0, -signal.SIGINT, -signal.SIGTERM):
             raise CommandError(f"granian exited with {process.returncode}")
