@@ -1,0 +1,99 @@
+"""Stock writes: allocate units to an order and give them back, under pk-ordered row locks.
+
+Both functions run inside the caller's transaction (the order's), and keep the time the stock rows
+stay locked to three statements: the lock, one UPDATE for every row, one INSERT into the ledger.
+"""
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.db.models import Case, F, IntegerField, Value, When
+
+from apps.inventory.errors import InsufficientStock
+from apps.inventory.locks import stock_lock_for_variants, stock_lock_rows
+from apps.inventory.models import Stock, StockMovement
+
+
+@dataclass(frozen=True, slots=True)
+class StockDemand:
+    variant_id: int
+    sku: str
+    quantity: int
+
+
+def stock_allocate(demands: Sequence[StockDemand], *, order_id: int) -> dict[int, int]:
+    """Lock, re-check and decrement the stock for ``demands``; return {stock_id: units taken}.
+
+    Each variant is served from its warehouses in priority order (lower ``Warehouse.priority``
+    first, then the older stock row), splitting a line across warehouses when one is not enough.
+    Raises ``InsufficientStock`` listing every short line, having changed nothing.
+    """
+    variant_ids = [d.variant_id for d in demands]
+    if len(set(variant_ids)) != len(variant_ids):
+        raise ValueError("stock_allocate needs one demand per variant")
+    rows_by_variant: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    for stock_id, variant_id, quantity, priority in stock_lock_for_variants(variant_ids):
+        rows_by_variant[variant_id].append((priority, stock_id, quantity))
+
+    taken: dict[int, int] = {}
+    shortages = []
+    for demand in demands:
+        rows = sorted(rows_by_variant.get(demand.variant_id, ()))
+        available = sum(quantity for _, _, quantity in rows if quantity > 0)
+        if available < demand.quantity:
+            shortages.append(
+                {"sku": demand.sku, "requested": demand.quantity, "available": available}
+            )
+            continue
+        remaining = demand.quantity
+        for _, stock_id, quantity in rows:
+            if remaining == 0:
+                break
+            take = min(quantity, remaining)
+            if take > 0:
+                taken[stock_id] = take
+                remaining -= take
+    if shortages:
+        raise InsufficientStock(shortages)
+    _stock_apply(
+        {stock_id: -units for stock_id, units in taken.items()},
+        reason=StockMovement.Reason.SALE,
+        order_id=order_id,
+    )
+    return taken
+
+
+def stock_release(order_id: int, *, reason: str) -> dict[int, int]:
+    """Return every unit ``order_id`` took to the rows it came from; return {stock_id: units}.
+
+    The caller guarantees "once" with the order's row lock and status; the partial unique index
+    ``stockmove_one_return_per_row`` makes a second return fail in the database as well.
+    """
+    returned: dict[int, int] = defaultdict(int)
+    for stock_id, delta in StockMovement.objects.filter(
+        order_id=order_id, reason=StockMovement.Reason.SALE
+    ).values_list("stock_id", "delta"):
+        returned[stock_id] -= delta
+    if returned:
+        stock_lock_rows(returned)
+        _stock_apply(returned, reason=reason, order_id=order_id)
+    return dict(returned)
+
+
+def _stock_apply(deltas: dict[int, int], *, reason: str, order_id: int | None) -> None:
+    """Add ``deltas`` to their rows in one UPDATE and record them in the ledger in one INSERT."""
+    Stock.objects.filter(pk__in=deltas).update(
+        quantity=Case(
+            *(
+                When(pk=stock_id, then=F("quantity") + Value(delta))
+                for stock_id, delta in deltas.items()
+            ),
+            default=F("quantity"),
+            output_field=IntegerField(),
+        )
+    )
+    StockMovement.objects.bulk_create(
+        StockMovement(stock_id=stock_id, delta=delta, reason=reason, order_id=order_id)
+        for stock_id, delta in deltas.items()
+    )
