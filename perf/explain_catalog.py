@@ -15,9 +15,10 @@ import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 django.setup()
 
-from apps.catalog.keyset import PRODUCT_ORDERINGS, Cursor, _after  # noqa: E402
+from apps.catalog.keyset import PRODUCT_ORDERINGS  # noqa: E402
 from apps.catalog.models import Category, Product, Tag  # noqa: E402
 from apps.catalog.selectors import ProductFilters, product_list_queryset  # noqa: E402
+from apps.core.keyset import Cursor, _after  # noqa: E402
 
 INDEX_SCAN = re.compile(r"(?:Index|Index Only|Bitmap Index) Scan (?:Backward )?using (\w+)")
 

@@ -17,8 +17,9 @@ from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
-from apps.catalog.keyset import Cursor, Page, keyset_page
+from apps.catalog.keyset import PRODUCT_ORDERINGS
 from apps.catalog.models import LISTED, SEARCH_CONFIG, Category, Product, Tag, Variant
+from apps.core.keyset import Cursor, Page, keyset_page
 
 SUMMARY_COLUMNS = (
     "id",
@@ -109,7 +110,9 @@ def product_list(
     filters: ProductFilters, ordering: str, page_size: int, cursor: Cursor | None
 ) -> tuple[list[dict[str, Any]], Page]:
     """Return one page of product summaries and its boundary cursors."""
-    page = keyset_page(product_list_queryset(filters), ordering, page_size, cursor)
+    page = keyset_page(
+        product_list_queryset(filters), PRODUCT_ORDERINGS, ordering, page_size, cursor
+    )
     return [product_summary(row) for row in page.rows], page
 
 

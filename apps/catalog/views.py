@@ -9,7 +9,7 @@ from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from apps.catalog import selectors
-from apps.catalog.keyset import Cursor
+from apps.catalog.keyset import PRODUCT_ORDERINGS
 from apps.catalog.serializers import (
     CategorySchema,
     ErrorSchema,
@@ -17,6 +17,7 @@ from apps.catalog.serializers import (
     ProductListQuery,
     ProductPageSchema,
 )
+from apps.core.keyset import Cursor
 
 ERRORS = {400: OpenApiResponse(ErrorSchema), 404: OpenApiResponse(ErrorSchema)}
 
@@ -56,7 +57,11 @@ class ProductListView(CatalogView):
         query.is_valid(raise_exception=True)
         params = query.validated_data
         ordering = params["ordering"]
-        cursor = Cursor.decode(params["cursor"], ordering) if params.get("cursor") else None
+        cursor = (
+            Cursor.decode(params["cursor"], ordering, PRODUCT_ORDERINGS)
+            if params.get("cursor")
+            else None
+        )
         filters = selectors.ProductFilters(
             # An empty value means "no filter", as a cleared search box sends it.
             category=params.get("category") or None,

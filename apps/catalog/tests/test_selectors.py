@@ -2,9 +2,10 @@ from decimal import Decimal
 
 import pytest
 
-from apps.catalog.keyset import PRODUCT_ORDERINGS, Cursor
+from apps.catalog.keyset import PRODUCT_ORDERINGS
 from apps.catalog.models import Product
 from apps.catalog.selectors import ProductFilters, category_list, product_detail, product_list
+from apps.core.keyset import Cursor
 
 NO_FILTERS = ProductFilters()
 
@@ -146,4 +147,4 @@ def test_cursor_of_another_ordering_is_rejected(catalog):
     from apps.core.errors import InvalidQuery
 
     with pytest.raises(InvalidQuery):
-        Cursor.decode(page.next.encode(), "name")
+        Cursor.decode(page.next.encode(), "name", PRODUCT_ORDERINGS)
