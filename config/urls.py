@@ -17,5 +17,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("api/v1/", include("apps.catalog.urls")),
     path("api/v1/", include("apps.accounts.urls")),
+    path("api/v1/", include("apps.cart.urls")),
+    path("api/v1/", include("apps.orders.urls")),
     path("admin/", admin.site.urls),
 ]

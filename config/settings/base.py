@@ -32,6 +32,8 @@ INSTALLED_APPS = [
     "apps.catalog",
     "apps.inventory",
     "apps.accounts",
+    "apps.cart",
+    "apps.orders",
 ]
 
 MIDDLEWARE = [
@@ -163,6 +165,16 @@ CATALOG_MAX_PAGE_SIZE = env.int("CATALOG_MAX_PAGE_SIZE", default=100)
 CATALOG_MAX_QUERY_LENGTH = env.int("CATALOG_MAX_QUERY_LENGTH", default=200)
 # Shared caches may keep a catalog response this long; 0 keeps every layer exact (see contract).
 CATALOG_CACHE_MAX_AGE = env.int("CATALOG_CACHE_MAX_AGE", default=0)
+
+# --- Cart, checkout and orders ------------------------------------------------------------------
+SHOP_CURRENCY = env("SHOP_CURRENCY", default="EUR")  # shown for an empty cart
+CART_MAX_LINE_QUANTITY = env.int("CART_MAX_LINE_QUANTITY", default=100)
+CART_MAX_LINES = env.int("CART_MAX_LINES", default=50)
+PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", default="apps.orders.payments.InstantProvider")
+# A checkout that finds its Idempotency-Key in flight waits this long for the first one's answer.
+IDEMPOTENCY_WAIT_SECONDS = env.float("IDEMPOTENCY_WAIT_SECONDS", default=10.0)
+# purge_idempotency_keys deletes keys older than this; until then a key replays its response.
+IDEMPOTENCY_KEY_TTL_HOURS = env.float("IDEMPOTENCY_KEY_TTL_HOURS", default=24.0)
 
 # --- Metrics --------------------------------------------------------------------------------------
 PROMETHEUS_EXPORT_MIGRATIONS = False

@@ -1,0 +1,89 @@
+"""The payment boundary: a provider interface, an instant default, and a test double that declines.
+
+The checkout calls the provider after the stock transaction has committed, never while stock rows
+are locked: a slow provider slows one buyer down, not everyone buying the same SKU.
+"""
+
+import threading
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import cache
+from typing import Protocol
+
+from django.conf import settings
+from django.db import connection
+from django.utils.module_loading import import_string
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentResult:
+    ok: bool
+    reference: str = ""
+    message: str = ""
+
+
+class PaymentProvider(Protocol):
+    def authorize(self, *, order_number: str, amount: Decimal, currency: str) -> PaymentResult:
+        """Reserve ``amount`` for the order; never raise for a decline (return ok=False)."""
+
+    def void(self, *, reference: str) -> None:
+        """Release an authorization that is no longer wanted (the order was cancelled meanwhile)."""
+
+
+class InstantProvider:
+    """Authorize every payment at once (the default, for demos and load tests)."""
+
+    def authorize(self, *, order_number: str, amount: Decimal, currency: str) -> PaymentResult:
+        return PaymentResult(ok=True, reference=f"instant-{order_number}")
+
+    def void(self, *, reference: str) -> None:
+        return None
+
+
+class TestProvider:
+    """Authorize unless told to decline; record every call and whether a transaction was open."""
+
+    _lock = threading.Lock()
+    declines_pending = 0
+    calls: list[dict] = []
+
+    @classmethod
+    def decline_next(cls, count: int = 1) -> None:
+        with cls._lock:
+            cls.declines_pending = count
+
+    @classmethod
+    def reset(cls) -> None:
+        with cls._lock:
+            cls.declines_pending = 0
+            cls.calls = []
+
+    def authorize(self, *, order_number: str, amount: Decimal, currency: str) -> PaymentResult:
+        with self._lock:
+            decline = self.declines_pending > 0
+            if decline:
+                type(self).declines_pending -= 1
+            self.calls.append(
+                {
+                    "order": order_number,
+                    "amount": amount,
+                    "in_transaction": connection.in_atomic_block,
+                }
+            )
+        if decline:
+            return PaymentResult(ok=False, message="Card declined (test provider).")
+        return PaymentResult(ok=True, reference=f"test-{order_number}")
+
+    def void(self, *, reference: str) -> None:
+        with self._lock:
+            self.calls.append({"void": reference})
+
+
+@cache
+def _provider(path: str) -> PaymentProvider:
+    return import_string(path)()
+
+
+def payment_provider() -> PaymentProvider:
+    """Return the provider named by ``settings.PAYMENT_PROVIDER`` (one instance per path)."""
+    return _provider(settings.PAYMENT_PROVIDER)

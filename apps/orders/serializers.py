@@ -1,0 +1,73 @@
+"""Checkout and order input parsing (never writes) and documentation-only response schemas."""
+
+from django.conf import settings
+from rest_framework import serializers
+
+from apps.core.fields import StrictIntegerField
+
+
+class CheckoutLineInput(serializers.Serializer):
+    sku = serializers.CharField(max_length=64)
+    quantity = StrictIntegerField(min_value=1, max_value=settings.CART_MAX_LINE_QUANTITY)
+
+
+class CheckoutInput(serializers.Serializer):
+    """``lines`` buys those lines directly; no ``lines`` buys the cart."""
+
+    lines = CheckoutLineInput(
+        many=True, required=False, allow_empty=False, max_length=settings.CART_MAX_LINES
+    )
+
+    def validate_lines(self, lines):
+        skus = [line["sku"] for line in lines]
+        if len(set(skus)) != len(skus):
+            raise serializers.ValidationError("Each SKU may appear in one line only.")
+        return lines
+
+
+class OrderListQuery(serializers.Serializer):
+    cursor = serializers.CharField(required=False, max_length=512)
+    page_size = serializers.IntegerField(required=False, min_value=1, default=20)
+
+    def validate_page_size(self, value: int) -> int:
+        return min(value, settings.CATALOG_MAX_PAGE_SIZE)  # clamped, as the catalog does
+
+
+class OrderLineSchema(serializers.Serializer):
+    sku = serializers.CharField()
+    quantity = serializers.IntegerField()
+    unit_price = serializers.CharField()
+    line_total = serializers.CharField()
+
+
+class OrderSchema(serializers.Serializer):
+    number = serializers.CharField()
+    status = serializers.CharField()
+    lines = OrderLineSchema(many=True)
+    total = serializers.CharField()
+    currency = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class OrderPageSchema(serializers.Serializer):
+    next = serializers.URLField(allow_null=True)
+    previous = serializers.URLField(allow_null=True)
+    results = OrderSchema(many=True)
+
+
+class InsufficientStockItemSchema(serializers.Serializer):
+    sku = serializers.CharField()
+    requested = serializers.IntegerField()
+    available = serializers.IntegerField()
+
+
+class InsufficientStockSchema(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    items = InsufficientStockItemSchema(many=True)
+
+
+class PaymentFailedSchema(serializers.Serializer):
+    code = serializers.CharField()
+    detail = serializers.CharField()
+    order = OrderSchema()

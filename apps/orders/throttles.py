@@ -1,0 +1,7 @@
+"""Per-user checkout rate (``DEFAULT_THROTTLE_RATES["checkout"]``)."""
+
+from rest_framework.throttling import UserRateThrottle
+
+
+class CheckoutThrottle(UserRateThrottle):
+    scope = "checkout"
