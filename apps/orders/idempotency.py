@@ -80,7 +80,7 @@ def idempotency_replay(user_id: int, key: str, fingerprint: str) -> StoredRespon
         if request_hash != fingerprint:
             raise IdempotencyKeyReused()
         if status is not None:
-            return StoredResponse(status, body)
+            return StoredResponse(status, orjson.loads(body))
         if time.monotonic() >= deadline:
             raise IdempotencyKeyInFlight()
         time.sleep(delay)
@@ -89,7 +89,9 @@ def idempotency_replay(user_id: int, key: str, fingerprint: str) -> StoredRespon
 
 def idempotency_store(key_id: int, order_id: int, response: StoredResponse) -> None:
     IdempotencyKey.objects.filter(pk=key_id).update(
-        order_id=order_id, response_status=response.status, response_body=response.body
+        order_id=order_id,
+        response_status=response.status,
+        response_body=orjson.dumps(response.body).decode(),
     )
 
 

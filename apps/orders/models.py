@@ -101,7 +101,8 @@ class IdempotencyKey(models.Model):
     request_hash = models.CharField(max_length=64)
     order = models.ForeignKey(Order, null=True, on_delete=models.SET_NULL, related_name="+")
     response_status = models.PositiveSmallIntegerField(null=True)
-    response_body = models.JSONField(null=True)
+    # Text, not JSONB: a replay must send back the same bytes, and JSONB reorders keys.
+    response_body = models.TextField(null=True)  # noqa: DJ001  NULL: no response yet
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
