@@ -1,0 +1,261 @@
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from apps.cart.errors import UnknownSku
+from apps.cart.models import CartLine
+from apps.cart.services import cart_line_add
+from apps.inventory.errors import InsufficientStock
+from apps.inventory.models import Stock, StockMovement
+from apps.orders import signals
+from apps.orders.errors import (
+    EmptyCheckout,
+    IdempotencyKeyInFlight,
+    IdempotencyKeyReused,
+    InvalidTransition,
+)
+from apps.orders.idempotency import idempotency_claim, request_fingerprint
+from apps.orders.models import IdempotencyKey, Order
+from apps.orders.services import LineRequest, order_cancel, order_place
+from apps.orders.tests.conftest import shop_build
+
+pytestmark = pytest.mark.django_db
+_SAVEPOINTS = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
+
+
+def _quantities(shop, i: int) -> dict[str, int]:
+    return dict(
+        Stock.objects.filter(variant=shop.variants[i]).values_list("warehouse__code", "quantity")
+    )
+
+
+def _tables_snapshot() -> tuple:
+    return (
+        sorted(Stock.objects.values_list("pk", "quantity")),
+        Order.objects.count(),
+        StockMovement.objects.count(),
+        IdempotencyKey.objects.count(),
+    )
+
+
+class TestOrderPlace:
+    def test_it_takes_units_from_the_first_priority_warehouse_then_the_next(self, shop):
+        result = order_place(shop.users[0], key="k", lines=[LineRequest(shop.sku(0), 7)])
+
+        assert result.status == 201
+        assert result.body["status"] == "paid"
+        assert result.body["lines"] == [
+            {"sku": "SKU-00", "quantity": 7, "unit_price": "10.00", "line_total": "70.00"}
+        ]
+        assert result.body["total"] == "70.00" and result.body["currency"] == "EUR"
+        assert _quantities(shop, 0) == {"main": 0, "overflow": 3}
+
+    def test_one_line_and_twenty_lines_cost_the_same_number_of_queries(self, db):
+        shop = shop_build(skus=24)
+        counts = []
+        for first, n, user in ((0, 1, shop.users[0]), (1, 20, shop.users[1])):
+            # 6 units: more than one warehouse holds, so every line splits over 2 stock rows.
+            lines = [LineRequest(shop.sku(i), 6) for i in range(first, first + n)]
+            with CaptureQueriesContext(connection) as queries:
+                assert order_place(user, key=f"k{n}", lines=lines).status == 201
+            counts.append(sum(not q["sql"].startswith(_SAVEPOINTS) for q in queries))
+        # replay lookup, variants, availability, [claim, order, lines, lock, update, ledger],
+        # [order lock, order update, key update]. (The savepoints are the test's transaction.)
+        assert counts == [12, 12]
+
+    def test_only_the_decrement_and_its_ledger_row_run_while_the_stock_is_locked(self, shop):
+        with CaptureQueriesContext(connection) as queries:
+            order_place(shop.users[0], key="k", lines=[LineRequest(shop.sku(i), 1) for i in (3, 1)])
+        sql = [q["sql"] for q in queries.captured_queries]
+        lock = next(i for i, s in enumerate(sql) if "FOR UPDATE OF" in s)
+        # Locked in primary-key order: column 1 of the lock query is the stock row's id.
+        assert sql[lock].startswith('SELECT "inventory_stock"."id" AS "pk"')
+        assert sql[lock].endswith('ORDER BY 1 ASC FOR UPDATE OF "inventory_stock"')
+        release = next(i for i in range(lock, len(sql)) if sql[i].startswith("RELEASE SAVEPOINT"))
+        inside = sql[lock + 1 : release]
+        assert len(inside) == 2
+        assert inside[0].startswith('UPDATE "inventory_stock" SET "quantity" = CASE')
+        assert inside[1].startswith('INSERT INTO "inventory_stockmovement"')
+
+    @pytest.mark.django_db(transaction=True)
+    def test_the_payment_provider_is_called_outside_any_transaction(self, test_payments):
+        shop = shop_build()
+        order_place(shop.users[0], key="k", lines=[LineRequest(shop.sku(0), 1)])
+
+        assert [call["in_transaction"] for call in test_payments.calls] == [False]
+
+    def test_a_declined_payment_returns_the_stock_once_and_replays_the_decline(
+        self, shop, test_payments
+    ):
+        test_payments.decline_next()
+        first = order_place(shop.users[0], key="k", lines=[LineRequest(shop.sku(0), 7)])
+        replay = order_place(shop.users[0], key="k", lines=[LineRequest(shop.sku(0), 7)])
+
+        assert first.status == 402 and first.body["code"] == "payment_failed"
+        assert first.body["order"]["status"] == "payment_failed"
+        assert replay == first
+        assert shop.stock(0) == 10
+        assert Order.objects.get().status == "payment_failed"
+        assert StockMovement.objects.filter(reason="payment_failed").count() == 2
+        assert len(test_payments.calls) == 1
+
+    def test_a_provider_outage_is_a_declined_payment_not_an_error(self, shop, settings):
+        settings.PAYMENT_PROVIDER = "apps.orders.tests.test_services.ExplodingProvider"
+
+        result = order_place(shop.users[0], key="k", lines=[LineRequest(shop.sku(0), 2)])
+
+        assert result.status == 402
+        assert shop.stock(0) == 10
+
+    def test_an_order_cancelled_while_the_payment_is_authorized_keeps_its_status_and_voids(
+        self, shop, settings, django_capture_on_commit_callbacks
+    ):
+        settings.PAYMENT_PROVIDER = "apps.orders.tests.test_services.CancellingProvider"
+        CancellingProvider.voided = []
+
+        with django_capture_on_commit_callbacks(execute=True):
+            result = order_place(shop.users[0], key="k", lines=[LineRequest(shop.sku(0), 2)])
+
+        assert result.status == 201 and result.body["status"] == "cancelled"
+        assert CancellingProvider.voided == [f"auth-{result.body['number']}"]
+        assert shop.stock(0) == 10
+
+    def test_the_same_key_and_body_replays_without_buying_twice(self, shop):
+        lines = [LineRequest(shop.sku(0), 1), LineRequest(shop.sku(1), 2)]
+        first = order_place(shop.users[0], key="k", lines=lines)
+        again = order_place(shop.users[0], key="k", lines=list(reversed(lines)))
+
+        assert again == first
+        assert Order.objects.count() == 1 and shop.stock(1) == 8
+
+    def test_the_same_key_with_another_body_is_refused(self, shop):
+        order_place(shop.users[0], key="k", lines=[LineRequest(shop.sku(0), 1)])
+
+        with pytest.raises(IdempotencyKeyReused):
+            order_place(shop.users[0], key="k", lines=[LineRequest(shop.sku(0), 2)])
+        assert shop.stock(0) == 9
+
+    def test_keys_belong_to_one_user(self, shop):
+        a = order_place(shop.users[0], key="same", lines=[LineRequest(shop.sku(0), 1)])
+        b = order_place(shop.users[1], key="same", lines=[LineRequest(shop.sku(0), 1)])
+
+        assert a.body["number"] != b.body["number"] and shop.stock(0) == 8
+
+    def test_a_key_whose_first_request_has_not_finished_answers_in_flight(self, shop, settings):
+        settings.IDEMPOTENCY_WAIT_SECONDS = 0.05
+        # A first request that claimed the key and has not stored its response (yet).
+        idempotency_claim(shop.users[0].pk, "stuck", request_fingerprint([["SKU-00", 1]]))
+
+        with pytest.raises(IdempotencyKeyInFlight):
+            order_place(shop.users[0], key="stuck", lines=[LineRequest(shop.sku(0), 1)])
+        assert shop.stock(0) == 10
+
+    def test_insufficient_stock_lists_every_short_line_and_writes_nothing(self, shop):
+        before = _tables_snapshot()
+        with pytest.raises(InsufficientStock) as error:
+            order_place(
+                shop.users[0],
+                key="k",
+                lines=[
+                    LineRequest(shop.sku(0), 11),
+                    LineRequest(shop.sku(1), 1),
+                    LineRequest(shop.sku(2), 12),
+                ],
+            )
+        assert error.value.items == [
+            {"sku": "SKU-00", "requested": 11, "available": 10},
+            {"sku": "SKU-02", "requested": 12, "available": 10},
+        ]
+        assert _tables_snapshot() == before
+
+    def test_an_unknown_sku_is_refused_before_anything_is_written(self, shop):
+        before = _tables_snapshot()
+        with pytest.raises(UnknownSku) as error:
+            order_place(
+                shop.users[0], key="k", lines=[LineRequest(shop.sku(0), 1), LineRequest("NOPE", 1)]
+            )
+        assert error.value.extra["skus"] == ["NOPE"]
+        assert _tables_snapshot() == before
+
+    def test_no_lines_buys_the_cart_and_empties_it(self, shop):
+        buyer = shop.users[0]
+        cart_line_add(buyer, sku=shop.sku(4), quantity=3)
+        cart_line_add(buyer, sku=shop.sku(5), quantity=1)
+
+        result = order_place(buyer, key="k", lines=None)
+
+        assert [line["sku"] for line in result.body["lines"]] == ["SKU-04", "SKU-05"]
+        assert not CartLine.objects.filter(cart__user=buyer).exists()
+        assert shop.stock(4) == 7
+
+    def test_an_empty_cart_and_no_lines_is_refused(self, shop):
+        with pytest.raises(EmptyCheckout):
+            order_place(shop.users[0], key="k", lines=None)
+
+    def test_order_placed_is_signalled_after_commit_with_the_products(
+        self, shop, django_capture_on_commit_callbacks
+    ):
+        received = []
+        signals.order_placed.connect(lambda **kw: received.append(kw), weak=False, dispatch_uid="t")
+        try:
+            with django_capture_on_commit_callbacks(execute=True):
+                order_place(
+                    shop.users[0],
+                    key="k",
+                    lines=[LineRequest(shop.sku(2), 1), LineRequest(shop.sku(0), 1)],
+                )
+        finally:
+            signals.order_placed.disconnect(dispatch_uid="t")
+        assert len(received) == 1
+        assert received[0]["product_ids"] == sorted(shop.variants[i].product_id for i in (0, 2))
+
+
+class TestOrderCancel:
+    def test_it_returns_each_unit_to_the_warehouse_it_came_from(self, shop):
+        placed = order_place(shop.users[0], key="k", lines=[LineRequest(shop.sku(0), 7)])
+        Stock.objects.filter(variant=shop.variants[0], warehouse__code="main").update(quantity=4)
+
+        cancelled = order_cancel(shop.users[0], number=placed.body["number"])
+
+        assert cancelled["status"] == "cancelled"
+        assert _quantities(shop, 0) == {"main": 9, "overflow": 5}
+
+    def test_cancelling_twice_is_a_conflict_and_returns_nothing_more(self, shop):
+        placed = order_place(shop.users[0], key="k", lines=[LineRequest(shop.sku(0), 3)])
+        order_cancel(shop.users[0], number=placed.body["number"])
+
+        with pytest.raises(InvalidTransition):
+            order_cancel(shop.users[0], number=placed.body["number"])
+        assert shop.stock(0) == 10
+
+    def test_a_failed_payment_cannot_be_cancelled_into_a_second_return(self, shop, test_payments):
+        test_payments.decline_next()
+        placed = order_place(shop.users[0], key="k", lines=[LineRequest(shop.sku(0), 3)])
+
+        with pytest.raises(InvalidTransition):
+            order_cancel(shop.users[0], number=placed.body["order"]["number"])
+        assert shop.stock(0) == 10
+
+
+class ExplodingProvider:
+    def authorize(self, **kwargs):
+        raise ConnectionError("provider down")
+
+    def void(self, *, reference):
+        raise AssertionError("nothing to void")
+
+
+class CancellingProvider:
+    """Authorize, but let the buyer cancel while the authorization is under way."""
+
+    voided: list[str] = []
+
+    def authorize(self, *, order_number, amount, currency):
+        from apps.orders.payments import PaymentResult
+
+        order = Order.objects.get(number=order_number)
+        order_cancel(order.user, number=order_number)
+        return PaymentResult(ok=True, reference=f"auth-{order_number}")
+
+    def void(self, *, reference):
+        self.voided.append(reference)
