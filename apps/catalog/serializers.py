@@ -79,11 +79,3 @@ class ProductDetailSchema(ProductSummarySchema):
     description = serializers.CharField()
     attributes = serializers.DictField()
     variants = VariantSchema(many=True)
-
-
-class ErrorSchema(serializers.Serializer):
-    code = serializers.CharField()
-    detail = serializers.CharField()
-    fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()), required=False
-    )

@@ -2,7 +2,7 @@
 
 from django.conf import settings
 from django.utils.cache import patch_cache_control
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
@@ -12,14 +12,14 @@ from apps.catalog import selectors
 from apps.catalog.keyset import PRODUCT_ORDERINGS
 from apps.catalog.serializers import (
     CategorySchema,
-    ErrorSchema,
     ProductDetailSchema,
     ProductListQuery,
     ProductPageSchema,
 )
 from apps.core.keyset import Cursor
+from apps.core.schemas import errors
 
-ERRORS = {400: OpenApiResponse(ErrorSchema), 404: OpenApiResponse(ErrorSchema)}
+ERRORS = errors(400, 404)
 
 
 class CatalogView(APIView):

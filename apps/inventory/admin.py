@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from apps.inventory.models import Stock, Warehouse
+from apps.inventory.models import Stock, StockMovement, Warehouse
 
 
 @admin.register(Warehouse)
@@ -19,3 +19,23 @@ class StockAdmin(admin.ModelAdmin):
     search_fields = ("variant__sku",)
     autocomplete_fields = ("variant",)
     show_full_result_count = False
+
+
+@admin.register(StockMovement)
+class StockMovementAdmin(admin.ModelAdmin):
+    """The ledger is append-only: readable here, written only by the services."""
+
+    list_display = ("stock", "delta", "reason", "order_id", "created_at")
+    list_filter = ("reason",)
+    list_select_related = ("stock",)
+    search_fields = ("=order_id",)
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
