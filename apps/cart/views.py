@@ -1,6 +1,6 @@
 """Cart endpoints: parse, call one service, render the cart."""
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -30,9 +30,13 @@ class CartLinesView(APIView):
         return Response(selectors.cart_detail(request.user), status=status.HTTP_201_CREATED)
 
 
+LINE_ID = OpenApiParameter("line_id", int, OpenApiParameter.PATH, description="A cart line's id.")
+
+
 class CartLineView(APIView):
     @extend_schema(
         operation_id="cart_lines_update",
+        parameters=[LINE_ID],
         request=CartLineUpdateInput,
         responses={200: CartSchema, **errors(400, 404)},
         tags=["cart"],
@@ -44,7 +48,10 @@ class CartLineView(APIView):
         return Response(selectors.cart_detail(request.user))
 
     @extend_schema(
-        operation_id="cart_lines_destroy", responses={204: None, **errors(404)}, tags=["cart"]
+        operation_id="cart_lines_destroy",
+        parameters=[LINE_ID],
+        responses={204: None, **errors(404)},
+        tags=["cart"],
     )
     def delete(self, request, line_id: int):
         services.cart_line_remove(request.user, line_id=line_id)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -36,13 +36,20 @@ def parse_datetime(value: str) -> datetime:
     parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is None:
         raise ValueError("naive datetime")
-    return parsed
+    # PostgreSQL refuses UTC offsets beyond +-15:59 (a DataError, i.e. a 500): send UTC.
+    try:
+        return parsed.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("datetime out of range") from None
 
 
 def parse_decimal(value: str) -> Decimal:
     parsed = Decimal(value)
     if not parsed.is_finite():
         raise ValueError("not finite")
+    # Beyond PostgreSQL's numeric range (1e999999, 1e-999999) the query fails: a 500.
+    if parsed.adjusted() > 100 or parsed.as_tuple().exponent < -100:
+        raise ValueError("out of range")
     return parsed
 
 

@@ -26,8 +26,12 @@ class CheckoutInput(serializers.Serializer):
 
 
 class OrderListQuery(serializers.Serializer):
-    cursor = serializers.CharField(required=False, max_length=512)
-    page_size = serializers.IntegerField(required=False, min_value=1, default=20)
+    # A blank cursor is the first page, as in the catalog.
+    cursor = serializers.CharField(required=False, allow_blank=True, max_length=512)
+    # The contract's default for every list (24), shared with the catalog.
+    page_size = serializers.IntegerField(
+        required=False, min_value=1, default=settings.CATALOG_PAGE_SIZE
+    )
 
     def validate_page_size(self, value: int) -> int:
         return min(value, settings.CATALOG_MAX_PAGE_SIZE)  # clamped, as the catalog does
