@@ -2,7 +2,7 @@
 UV := $(shell scripts/ensure-uv)
 RUN := $(UV) run --frozen
 
-.PHONY: serve test sync lint format seed bench perf-compare sql-check
+.PHONY: serve test sync lint format seed bench perf-compare perf-checkout sql-check
 
 sync:
 	$(UV) sync --frozen
@@ -30,6 +30,9 @@ bench: sync ## in-process benchmarks, JSON kept in perf/reports/
 
 perf-compare: sync ## wrk: hello-world vs our product list vs a DRF ModelViewSet, app server with 2 workers
 	$(RUN) python -m perf.http_compare
+
+perf-checkout: sync ## wrk: checkout orders/s spread over 500 SKUs vs one hot SKU, 2 workers; gate hot >= 0.70 x spread
+	$(RUN) python -m perf.checkout_compare
 
 sql-check: sync
 	$(RUN) python manage.py migrations_sql --check

@@ -1,14 +1,15 @@
 """Stock writes: allocate units to an order and give them back, under pk-ordered row locks.
 
 Both functions run inside the caller's transaction (the order's), and keep the time the stock rows
-stay locked to three statements: the lock, one UPDATE for every row, one INSERT into the ledger.
+stay locked to two statements: the lock, then one statement that updates every row and writes the
+ledger. That statement's SQL is fixed text with array parameters: no ORM compiling under the lock.
 """
 
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db.models import Case, F, IntegerField, Value, When
+from django.db import connection
 
 from apps.inventory.errors import InsufficientStock
 from apps.inventory.locks import stock_lock_for_variants, stock_lock_rows
@@ -81,19 +82,23 @@ def stock_release(order_id: int, *, reason: str) -> dict[int, int]:
     return dict(returned)
 
 
+_APPLY_SQL = f"""
+WITH deltas (stock_id, delta) AS (SELECT * FROM unnest(%s::bigint[], %s::integer[])),
+     changed AS (
+        UPDATE {Stock._meta.db_table} AS s SET quantity = s.quantity + deltas.delta
+          FROM deltas WHERE s.id = deltas.stock_id
+        RETURNING s.id)
+INSERT INTO {StockMovement._meta.db_table} (stock_id, delta, reason, order_id)
+SELECT deltas.stock_id, deltas.delta, %s, %s
+  FROM deltas JOIN changed ON changed.id = deltas.stock_id
+"""
+
+
 def _stock_apply(deltas: dict[int, int], *, reason: str, order_id: int | None) -> None:
-    """Add ``deltas`` to their rows in one UPDATE and record them in the ledger in one INSERT."""
-    Stock.objects.filter(pk__in=deltas).update(
-        quantity=Case(
-            *(
-                When(pk=stock_id, then=F("quantity") + Value(delta))
-                for stock_id, delta in deltas.items()
-            ),
-            default=F("quantity"),
-            output_field=IntegerField(),
-        )
-    )
-    StockMovement.objects.bulk_create(
-        StockMovement(stock_id=stock_id, delta=delta, reason=reason, order_id=order_id)
-        for stock_id, delta in deltas.items()
-    )
+    """Add ``deltas`` to their rows and record them in the ledger, in one statement."""
+    stock_ids = list(deltas)
+    with connection.cursor() as cursor:
+        cursor.execute(_APPLY_SQL, [stock_ids, [deltas[pk] for pk in stock_ids], reason, order_id])
+        # The caller holds these rows' locks, so none can vanish; a mismatch is a bug.
+        if cursor.rowcount != len(stock_ids):
+            raise RuntimeError(f"stock rows changed under their lock: {stock_ids}")

@@ -4,7 +4,7 @@
 lookup, an unlocked stock check that turns a sold-out SKU away without taking a lock). Then one
 short transaction claims the idempotency key, writes the order and its lines, and only at the end
 locks the stock rows (pk order, one query), re-checks and decrements them: the hot rows stay locked
-for three statements and the commit. The payment provider is called after that commit.
+for two statements and the commit. The payment provider is called after that commit.
 """
 
 import logging
@@ -128,7 +128,7 @@ def _order_commit(user, key, fingerprint, lines, variants, from_cart) -> _Placed
         OrderLine.objects.bulk_create(order_lines)
         if from_cart:
             cart_clear(user)
-        # The lock window: lock (pk order), re-check, one UPDATE, one ledger INSERT, commit.
+        # The lock window: lock (pk order), re-check, one UPDATE+ledger statement, commit.
         stock_allocate(
             [StockDemand(variants[ln.sku].id, ln.sku, ln.quantity) for ln in lines],
             order_id=order.pk,

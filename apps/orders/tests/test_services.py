@@ -59,11 +59,11 @@ class TestOrderPlace:
             with CaptureQueriesContext(connection) as queries:
                 assert order_place(user, key=f"k{n}", lines=lines).status == 201
             counts.append(sum(not q["sql"].startswith(_SAVEPOINTS) for q in queries))
-        # replay lookup, variants, availability, [claim, order, lines, lock, update, ledger],
+        # replay lookup, variants, availability, [claim, order, lines, lock, update + ledger],
         # [order lock, order update, key update]. (The savepoints are the test's transaction.)
-        assert counts == [12, 12]
+        assert counts == [11, 11]
 
-    def test_only_the_decrement_and_its_ledger_row_run_while_the_stock_is_locked(self, shop):
+    def test_only_the_decrement_with_its_ledger_rows_runs_while_the_stock_is_locked(self, shop):
         with CaptureQueriesContext(connection) as queries:
             order_place(shop.users[0], key="k", lines=[LineRequest(shop.sku(i), 1) for i in (3, 1)])
         sql = [q["sql"] for q in queries.captured_queries]
@@ -73,9 +73,9 @@ class TestOrderPlace:
         assert sql[lock].endswith('ORDER BY 1 ASC FOR UPDATE OF "inventory_stock"')
         release = next(i for i in range(lock, len(sql)) if sql[i].startswith("RELEASE SAVEPOINT"))
         inside = sql[lock + 1 : release]
-        assert len(inside) == 2
-        assert inside[0].startswith('UPDATE "inventory_stock" SET "quantity" = CASE')
-        assert inside[1].startswith('INSERT INTO "inventory_stockmovement"')
+        assert len(inside) == 1
+        assert "UPDATE inventory_stock AS s SET quantity" in inside[0]
+        assert "INSERT INTO inventory_stockmovement" in inside[0]
 
     @pytest.mark.django_db(transaction=True)
     def test_the_payment_provider_is_called_outside_any_transaction(self, test_payments):
