@@ -2,7 +2,7 @@
 UV := $(shell scripts/ensure-uv)
 RUN := $(UV) run --frozen
 
-.PHONY: serve test sync lint format seed bench perf-compare perf-checkout sql-check
+.PHONY: serve test sync lint format seed bench perf-compare perf-checkout sql-check import-bench import-bench-small
 
 sync:
 	$(UV) sync --frozen
@@ -36,3 +36,9 @@ perf-checkout: sync ## wrk: checkout orders/s spread over 500 SKUs vs one hot SK
 
 sql-check: sync
 	$(RUN) python manage.py migrations_sql --check
+
+import-bench: sync ## 1,000,000-row catalog, stock and price imports as commands: rows/s, peak RSS, vs save() loops
+	$(RUN) python -m perf.import_bench --rows 1000000 --baseline-rows 5000
+
+import-bench-small: sync ## the same on 50,000 rows, plus COPY + SQL vs the ORM bulk API on 20,000
+	$(RUN) python -m perf.import_bench --rows 50000 --baseline-rows 1000 --compare-rows 20000 --no-gate
