@@ -20,7 +20,7 @@ from apps.cart.selectors import cart_items
 from apps.cart.services import cart_clear
 from apps.catalog.selectors import SellableVariant, variant_sellable_by_sku
 from apps.inventory.errors import InsufficientStock
-from apps.inventory.models import StockMovement
+from apps.inventory.models import Stock, StockMovement
 from apps.inventory.selectors import stock_available
 from apps.inventory.services import StockDemand, stock_allocate, stock_release
 from apps.orders import idempotency, metrics, signals
@@ -201,8 +201,6 @@ def _stock_return(order: Order, reason: str) -> None:
 
 
 def _after_stock_returned(number: str, reason: str, stock_ids: list[int]) -> None:
-    from apps.inventory.models import Stock
-
     rows = list(
         Stock.objects.filter(pk__in=stock_ids).values_list("variant_id", "variant__product_id")
     )
