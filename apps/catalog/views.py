@@ -5,7 +5,6 @@ from django.utils.cache import patch_cache_control
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
-from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
 from apps.catalog import selectors
@@ -16,7 +15,7 @@ from apps.catalog.serializers import (
     ProductListQuery,
     ProductPageSchema,
 )
-from apps.core.keyset import Cursor
+from apps.core.keyset import Cursor, page_body
 from apps.core.schemas import errors
 
 ERRORS = errors(400, 404)
@@ -72,16 +71,7 @@ class ProductListView(CatalogView):
             q=params.get("q") or None,
         )
         results, page = selectors.product_list(filters, ordering, params["page_size"], cursor)
-        url = request.build_absolute_uri()
-
-        def link(boundary: Cursor | None) -> str | None:
-            if boundary is None:
-                return None
-            return replace_query_param(url, "cursor", boundary.encode())
-
-        return Response(
-            {"next": link(page.next), "previous": link(page.previous), "results": results}
-        )
+        return Response(page_body(request.build_absolute_uri(), page, results))
 
 
 class ProductDetailView(CatalogView):

@@ -16,6 +16,7 @@ from typing import Any
 import orjson
 from django.db.models import BooleanField, QuerySet
 from django.db.models.expressions import RawSQL
+from rest_framework.utils.urls import replace_query_param
 
 from apps.core.errors import InvalidQuery
 
@@ -134,3 +135,12 @@ def keyset_page(
         next=boundary(rows[-1], True) if rows and has_next else None,
         previous=boundary(rows[0], False) if rows and has_previous else None,
     )
+
+
+def page_body(url: str, page: Page, results: list) -> dict[str, Any]:
+    """Render a page as the contract's list body, with ``next``/``previous`` links on ``url``."""
+
+    def link(boundary: Cursor | None) -> str | None:
+        return None if boundary is None else replace_query_param(url, "cursor", boundary.encode())
+
+    return {"next": link(page.next), "previous": link(page.previous), "results": results}

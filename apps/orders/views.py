@@ -2,10 +2,9 @@
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework.response import Response
-from rest_framework.utils.urls import replace_query_param
 from rest_framework.views import APIView
 
-from apps.core.keyset import Cursor
+from apps.core.keyset import Cursor, page_body
 from apps.core.schemas import errors
 from apps.orders import selectors, services
 from apps.orders.idempotency import idempotency_key_parse
@@ -73,16 +72,7 @@ class OrderListView(APIView):
             else None
         )
         results, page = selectors.order_list(request.user, params["page_size"], cursor)
-        url = request.build_absolute_uri()
-
-        def link(boundary: Cursor | None) -> str | None:
-            return (
-                None if boundary is None else replace_query_param(url, "cursor", boundary.encode())
-            )
-
-        return Response(
-            {"next": link(page.next), "previous": link(page.previous), "results": results}
-        )
+        return Response(page_body(request.build_absolute_uri(), page, results))
 
 
 class OrderDetailView(APIView):

@@ -18,6 +18,7 @@ from apps.core.bulk.pipeline import bulk_run
 from apps.core.bulk.reader import RowReader
 from apps.core.bulk.report import ErrorReport
 from apps.core.bulk.signals import rows_changed
+from apps.core.tests.commands import run_command
 
 pytestmark = pytest.mark.django_db
 
@@ -53,21 +54,7 @@ def write_csv(path, rows: list[dict], columns=CATALOG_COLUMNS):
 
 def run_import(path, batch_size=5, **options):
     """Run the command; return (stdout, stderr, exit status)."""
-    stdout, stderr = io.StringIO(), io.StringIO()
-    try:
-        call_command(
-            "import_catalog",
-            str(path),
-            batch_size=str(batch_size),
-            stdout=stdout,
-            stderr=stderr,
-            **options,
-        )
-        status = 0
-    except CommandError as error:
-        stderr.write(str(error))
-        status = error.returncode
-    return stdout.getvalue(), stderr.getvalue(), status
+    return run_command("import_catalog", str(path), batch_size=str(batch_size), **options)
 
 
 @pytest.fixture

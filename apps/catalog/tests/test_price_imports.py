@@ -1,13 +1,12 @@
 """import_prices: new prices by SKU, listing prices follow, bad rows reported by line."""
 
-import io
 from decimal import Decimal
 
 import pytest
-from django.core.management import CommandError, call_command
 
 from apps.catalog.models import Product, Variant
 from apps.catalog.tests.factories import ProductFactory, VariantFactory
+from apps.core.tests.commands import run_command
 
 pytestmark = pytest.mark.django_db
 
@@ -28,16 +27,7 @@ def variants(db) -> list[Variant]:
 def run_prices(tmp_path, lines: list[str], batch_size: int = 4):
     path = tmp_path / "prices.csv"
     path.write_text("sku,price\n" + "".join(f"{line}\n" for line in lines))
-    stdout, stderr = io.StringIO(), io.StringIO()
-    try:
-        call_command(
-            "import_prices", str(path), batch_size=str(batch_size), stdout=stdout, stderr=stderr
-        )
-        status = 0
-    except CommandError as error:
-        stderr.write(str(error))
-        status = error.returncode
-    return stdout.getvalue(), stderr.getvalue(), status
+    return run_command("import_prices", str(path), batch_size=str(batch_size))
 
 
 def test_prices_are_set_by_sku_and_listing_prices_follow(variants, tmp_path):

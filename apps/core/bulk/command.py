@@ -17,18 +17,9 @@ from apps.core.bulk.pipeline import DEFAULT_BATCH_SIZE, BatchFailed, Importer, b
 from apps.core.bulk.progress import progress_for
 from apps.core.bulk.reader import DEFAULT_MAX_LINE_BYTES, FORMATS, RowReader, SourceError
 from apps.core.bulk.report import ErrorReport
+from apps.core.cli import whole_number
 
 MAX_AUTO_WRITERS = 2  # a third writer gained nothing on 2 cores
-
-
-def _whole_number(option: str, raw: str, minimum: int) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        value = None
-    if value is None or value < minimum:
-        raise CommandError(f"{option} must be an integer >= {minimum}, got {raw!r}")
-    return value
 
 
 class BulkImportCommand(BaseCommand):
@@ -70,11 +61,11 @@ class BulkImportCommand(BaseCommand):
             return 1
         if raw == "auto":
             return max(1, min(MAX_AUTO_WRITERS, os.cpu_count() or 1))
-        return _whole_number("--writers", raw, 1)
+        return whole_number("--writers", raw, 1)
 
     def handle(self, *args, **options) -> None:
-        batch_size = _whole_number("--batch-size", options["batch_size"], 1)
-        max_line = _whole_number("--max-line-bytes", options["max_line_bytes"], 64)
+        batch_size = whole_number("--batch-size", options["batch_size"], 1)
+        max_line = whole_number("--max-line-bytes", options["max_line_bytes"], 64)
         writers = self._writers(options["writers"])
         fmt = options["format"]
         if fmt is not None and fmt not in self.formats:

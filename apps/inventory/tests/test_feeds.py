@@ -1,17 +1,16 @@
 """Stock feeds: quantities set per warehouse, bad rows reported, and no sale lost to a race."""
 
-import io
 import threading
 import time
 
 import pytest
-from django.core.management import CommandError, call_command
 from django.db import connection, connections, transaction
 
 from apps.catalog.models import Product
 from apps.core.bulk.pipeline import bulk_run
 from apps.core.bulk.reader import RowReader
 from apps.core.bulk.report import ErrorReport
+from apps.core.tests.commands import run_command
 from apps.inventory.feeds import StockFeed, stock_feed_snapshot
 from apps.inventory.models import Stock, StockMovement
 from apps.inventory.selectors import stock_available
@@ -40,21 +39,7 @@ def write_feed(path, lines: list[str]):
 
 def run_feed(path, batch_size: int = 4, **options):
     """Run import_stock; return (stdout, stderr, exit status)."""
-    stdout, stderr = io.StringIO(), io.StringIO()
-    try:
-        call_command(
-            "import_stock",
-            str(path),
-            batch_size=str(batch_size),
-            stdout=stdout,
-            stderr=stderr,
-            **options,
-        )
-        status = 0
-    except CommandError as error:
-        stderr.write(str(error))
-        status = error.returncode
-    return stdout.getvalue(), stderr.getvalue(), status
+    return run_command("import_stock", str(path), batch_size=str(batch_size), **options)
 
 
 def levels(variant) -> dict[str, int]:

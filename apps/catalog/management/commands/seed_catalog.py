@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from django.core.management.base import BaseCommand, CommandError, OutputWrapper
+from django.core.management.base import BaseCommand, OutputWrapper
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -22,18 +22,9 @@ from rich.progress import (
 from rich.text import Text
 
 from apps.catalog.seeding import DEFAULT_BATCH_SIZE, DEFAULT_SEED, catalog_seed
+from apps.core.cli import whole_number
 
 LOG_EVERY_SECONDS = 2.0
-
-
-def _whole_number(option: str, raw: str, minimum: int) -> int:
-    try:
-        value = int(raw)
-    except ValueError:
-        value = None
-    if value is None or value < minimum:
-        raise CommandError(f"{option} must be an integer >= {minimum}, got {raw!r}")
-    return value
 
 
 class RateColumn(ProgressColumn):
@@ -99,9 +90,9 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
-        products = _whole_number("--products", options["products"], 0)
-        seed = _whole_number("--seed", options["seed"], 0)
-        batch_size = _whole_number("--batch-size", options["batch_size"], 1)
+        products = whole_number("--products", options["products"], 0)
+        seed = whole_number("--seed", options["seed"], 0)
+        batch_size = whole_number("--batch-size", options["batch_size"], 1)
         reporter = rich_progress if self.stdout.isatty() else log_progress
         with reporter(self.stdout) as progress:
             result = catalog_seed(products, seed=seed, batch_size=batch_size, progress=progress)
