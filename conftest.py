@@ -1,9 +1,11 @@
 """Suite-wide gates: every test runs under both N+1 detectors and with a clean cache namespace."""
 
 import pytest
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from nplusone.core import profiler
 from zeal import zeal_context
+
+from apps.core.caching.local import l1_clear
 
 
 @pytest.fixture(autouse=True)
@@ -23,6 +25,11 @@ def n_plus_one_guard(request):
 
 @pytest.fixture(autouse=True)
 def clean_cache():
-    """Start each test with no cached keys under the test prefix (never FLUSHDB a shared Redis)."""
+    """Start each test with no cached keys under the test prefix (never FLUSHDB a shared Redis).
+
+    Every layer: responses and versions, cachalot's query results, this process's L1.
+    """
     cache.delete_pattern("*")
+    caches["cachalot"].delete_pattern("*")
+    l1_clear()
     yield

@@ -1,9 +1,23 @@
 from django.urls import path
 
+from apps.catalog.cache import categories_spec, product_detail_spec, product_list_spec
 from apps.catalog.views import CategoryListView, ProductDetailView, ProductListView
+from apps.core.caching.responses import cached_response
 
 urlpatterns = [
-    path("categories/", CategoryListView.as_view(), name="category-list"),
-    path("products/", ProductListView.as_view(), name="product-list"),
-    path("products/<str:slug>/", ProductDetailView.as_view(), name="product-detail"),
+    path(
+        "categories/",
+        cached_response(categories_spec)(CategoryListView.as_view()),
+        name="category-list",
+    ),
+    path(
+        "products/",
+        cached_response(product_list_spec)(ProductListView.as_view()),
+        name="product-list",
+    ),
+    path(
+        "products/<str:slug>/",
+        cached_response(product_detail_spec)(ProductDetailView.as_view()),
+        name="product-detail",
+    ),
 ]

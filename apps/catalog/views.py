@@ -1,13 +1,12 @@
 """Catalog HTTP endpoints: public, cacheable, rendered from plain dicts with orjson."""
 
-from django.conf import settings
-from django.utils.cache import patch_cache_control
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from apps.catalog import selectors
+from apps.catalog.cache import product_list_url
 from apps.catalog.keyset import PRODUCT_ORDERINGS
 from apps.catalog.serializers import (
     CategorySchema,
@@ -15,6 +14,7 @@ from apps.catalog.serializers import (
     ProductListQuery,
     ProductPageSchema,
 )
+from apps.core.caching.responses import public_cache_control
 from apps.core.keyset import Cursor, page_body
 from apps.core.schemas import errors
 
@@ -22,7 +22,11 @@ ERRORS = errors(400, 404)
 
 
 class CatalogView(APIView):
-    """Public read-only endpoint: no auth work, shared-cacheable, ETag from the body."""
+    """Public read-only endpoint: no auth work, shared-cacheable.
+
+    The URLconf wraps these views in ``cached_response``, which sets the ETag from the cache
+    versions; when Redis is away, ``ConditionalGetMiddleware`` derives it from the body.
+    """
 
     authentication_classes = ()
     permission_classes = (AllowAny,)
@@ -30,9 +34,7 @@ class CatalogView(APIView):
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         if response.status_code == 200:
-            patch_cache_control(
-                response, public=True, max_age=settings.CATALOG_CACHE_MAX_AGE, must_revalidate=True
-            )
+            response["Cache-Control"] = public_cache_control()
         return response
 
 
@@ -71,7 +73,7 @@ class ProductListView(CatalogView):
             q=params.get("q") or None,
         )
         results, page = selectors.product_list(filters, ordering, params["page_size"], cursor)
-        return Response(page_body(request.build_absolute_uri(), page, results))
+        return Response(page_body(product_list_url(request), page, results))
 
 
 class ProductDetailView(CatalogView):

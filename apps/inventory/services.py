@@ -23,8 +23,16 @@ class StockDemand:
     quantity: int
 
 
-def stock_allocate(demands: Sequence[StockDemand], *, order_id: int) -> dict[int, int]:
-    """Lock, re-check and decrement the stock for ``demands``; return {stock_id: units taken}.
+@dataclass(frozen=True, slots=True)
+class StockChange:
+    """Units moved per stock row, and whether any row crossed zero (in_stock may have changed)."""
+
+    units: dict[int, int]
+    crossed_zero: bool
+
+
+def stock_allocate(demands: Sequence[StockDemand], *, order_id: int) -> StockChange:
+    """Lock, re-check and decrement the stock for ``demands``; return the units taken per row.
 
     Each variant is served from its warehouses in priority order (lower ``Warehouse.priority``
     first, then the older stock row), splitting a line across warehouses when one is not enough.
@@ -57,16 +65,16 @@ def stock_allocate(demands: Sequence[StockDemand], *, order_id: int) -> dict[int
                 remaining -= take
     if shortages:
         raise InsufficientStock(shortages)
-    _stock_apply(
+    crossed = _stock_apply(
         {stock_id: -units for stock_id, units in taken.items()},
         reason=StockMovement.Reason.SALE,
         order_id=order_id,
     )
-    return taken
+    return StockChange(taken, crossed)
 
 
-def stock_release(order_id: int, *, reason: str) -> dict[int, int]:
-    """Return every unit ``order_id`` took to the rows it came from; return {stock_id: units}.
+def stock_release(order_id: int, *, reason: str) -> StockChange:
+    """Return every unit ``order_id`` took to the rows it came from, with the units per row.
 
     The caller guarantees "once" with the order's row lock and status; the partial unique index
     ``stockmove_one_return_per_row`` makes a second return fail in the database as well.
@@ -76,29 +84,38 @@ def stock_release(order_id: int, *, reason: str) -> dict[int, int]:
         order_id=order_id, reason=StockMovement.Reason.SALE
     ).values_list("stock_id", "delta"):
         returned[stock_id] -= delta
+    crossed = False
     if returned:
         stock_lock_rows(returned)
-        _stock_apply(returned, reason=reason, order_id=order_id)
-    return dict(returned)
+        crossed = _stock_apply(returned, reason=reason, order_id=order_id)
+    return StockChange(dict(returned), crossed)
 
 
+# The final SELECT reports how many rows changed (for the sanity check) and whether any crossed
+# zero, which tells the cache layer whether product listings may have changed.
 _APPLY_SQL = f"""
 WITH deltas (stock_id, delta) AS (SELECT * FROM unnest(%s::bigint[], %s::integer[])),
      changed AS (
         UPDATE {Stock._meta.db_table} AS s SET quantity = s.quantity + deltas.delta
           FROM deltas WHERE s.id = deltas.stock_id
-        RETURNING s.id)
-INSERT INTO {StockMovement._meta.db_table} (stock_id, delta, reason, order_id)
-SELECT deltas.stock_id, deltas.delta, %s, %s
-  FROM deltas JOIN changed ON changed.id = deltas.stock_id
+        RETURNING s.id, s.quantity, deltas.delta),
+     logged AS (
+        INSERT INTO {StockMovement._meta.db_table} (stock_id, delta, reason, order_id)
+        SELECT changed.id, changed.delta, %s, %s FROM changed)
+SELECT count(*), coalesce(bool_or((quantity > 0) <> (quantity - delta > 0)), false) FROM changed
 """
 
 
-def _stock_apply(deltas: dict[int, int], *, reason: str, order_id: int | None) -> None:
-    """Add ``deltas`` to their rows and record them in the ledger, in one statement."""
+def _stock_apply(deltas: dict[int, int], *, reason: str, order_id: int | None) -> bool:
+    """Add ``deltas`` to their rows and record them in the ledger, in one statement.
+
+    Return whether a row crossed zero.
+    """
     stock_ids = list(deltas)
     with connection.cursor() as cursor:
         cursor.execute(_APPLY_SQL, [stock_ids, [deltas[pk] for pk in stock_ids], reason, order_id])
-        # The caller holds these rows' locks, so none can vanish; a mismatch is a bug.
-        if cursor.rowcount != len(stock_ids):
-            raise RuntimeError(f"stock rows changed under their lock: {stock_ids}")
+        changed, crossed = cursor.fetchone()
+    # The caller holds these rows' locks, so none can vanish; a mismatch is a bug.
+    if changed != len(stock_ids):
+        raise RuntimeError(f"stock rows changed under their lock: {stock_ids}")
+    return crossed

@@ -129,15 +129,15 @@ def _order_commit(user, key, fingerprint, lines, variants, from_cart) -> _Placed
         if from_cart:
             cart_clear(user)
         # The lock window: lock (pk order), re-check, one UPDATE+ledger statement, commit.
-        stock_allocate(
+        change = stock_allocate(
             [StockDemand(variants[ln.sku].id, ln.sku, ln.quantity) for ln in lines],
             order_id=order.pk,
         )
-        transaction.on_commit(partial(_after_placed, order.number, variants))
+        transaction.on_commit(partial(_after_placed, order.number, variants, change.crossed_zero))
     return _Placed(order, order_lines, key_id)
 
 
-def _after_placed(number: str, variants: dict[str, SellableVariant]) -> None:
+def _after_placed(number: str, variants: dict[str, SellableVariant], crossed_zero: bool) -> None:
     metrics.ORDERS_PLACED.inc()
     logger.info("order placed: %s (%d lines)", number, len(variants))
     signals.order_placed.send(
@@ -145,6 +145,8 @@ def _after_placed(number: str, variants: dict[str, SellableVariant]) -> None:
         order_number=number,
         variant_ids=sorted(v.id for v in variants.values()),
         product_ids=sorted({v.product_id for v in variants.values()}),
+        product_slugs=sorted({v.product_slug for v in variants.values()}),
+        crossed_zero=crossed_zero,
     )
 
 
@@ -197,20 +199,28 @@ def _order_settle_payment(placed: _Placed) -> StoredResponse:
 def _stock_return(order: Order, reason: str) -> None:
     """Give the order's units back (the caller holds the order's row lock); signal on commit."""
     returned = stock_release(order.pk, reason=reason)
-    transaction.on_commit(partial(_after_stock_returned, order.number, reason, list(returned)))
+    transaction.on_commit(
+        partial(
+            _after_stock_returned, order.number, reason, list(returned.units), returned.crossed_zero
+        )
+    )
 
 
-def _after_stock_returned(number: str, reason: str, stock_ids: list[int]) -> None:
+def _after_stock_returned(number: str, reason: str, stock_ids: list[int], crossed: bool) -> None:
     rows = list(
-        Stock.objects.filter(pk__in=stock_ids).values_list("variant_id", "variant__product_id")
+        Stock.objects.filter(pk__in=stock_ids).values_list(
+            "variant_id", "variant__product_id", "variant__product__slug"
+        )
     )
     logger.info("stock returned: order %s (%s)", number, reason)
     signals.order_stock_returned.send(
         Order,
         order_number=number,
         reason=reason,
-        variant_ids=sorted({variant for variant, _ in rows}),
-        product_ids=sorted({product for _, product in rows}),
+        variant_ids=sorted({variant for variant, _, _ in rows}),
+        product_ids=sorted({product for _, product, _ in rows}),
+        product_slugs=sorted({slug for _, _, slug in rows}),
+        crossed_zero=crossed,
     )
 
 

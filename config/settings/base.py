@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_prometheus",
+    "cachalot",
     "apps.core",
     "apps.catalog",
     "apps.inventory",
@@ -41,6 +42,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "apps.core.middleware.private_by_default",
     "django.middleware.http.ConditionalGetMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -111,8 +113,36 @@ CACHES = {
         },
     }
 }
+# django-cachalot's store: the same Redis, its own prefix per database (two databases served from
+# one Redis must not share query results: cachalot keys by alias, not by database name).
+CACHES["cachalot"] = {
+    **CACHES["default"],
+    "BACKEND": "apps.core.caching.orm.CountingRedisCache",
+    "KEY_PREFIX": f"{CACHES['default']['KEY_PREFIX']}:orm:{DATABASES['default']['NAME']}",
+}
 DJANGO_REDIS_IGNORE_EXCEPTIONS = True
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+# A subclass of django-redis's backend (it counts hits): cachalot only knows the parent by name.
+SILENCED_SYSTEM_CHECKS = ["cachalot.W001"]
+
+# --- Cache layers (docs/caching.md) ---------------------------------------------------------------
+# Catalog responses: L1 per process, then Redis, under versioned keys bumped on every commit.
+CACHE_RESPONSES = env.bool("CACHE_RESPONSES", default=True)
+CACHE_RELEASE = "1"  # change when a cached body's format changes
+CACHE_L1_MAX_ENTRIES = env.int("CACHE_L1_MAX_ENTRIES", default=1024)
+CACHE_L1_TTL_SECONDS = env.float("CACHE_L1_TTL_SECONDS", default=30.0)  # memory, not staleness
+CACHE_L2_TTL_SECONDS = env.int("CACHE_L2_TTL_SECONDS", default=3600)
+CACHE_REBUILD_LOCK_SECONDS = env.float("CACHE_REBUILD_LOCK_SECONDS", default=5.0)
+CACHE_REBUILD_WAIT_SECONDS = env.float("CACHE_REBUILD_WAIT_SECONDS", default=2.0)
+# After a failed Redis call, serve from PostgreSQL this long before trying Redis again.
+CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=1.0)
+# django-cachalot, catalog tables only: stock, orders, carts and keys change on every sale.
+CACHALOT_ENABLED = env.bool("CACHALOT_ENABLED", default=True)
+CACHALOT_CACHE = "cachalot"
+CACHALOT_ONLY_CACHABLE_APPS = ("catalog",)
+CACHALOT_TIMEOUT = env.int("CACHALOT_TIMEOUT", default=86400)
+# After a write cachalot cannot see, its tables are uncached this long (apps/core/caching/orm.py).
+CACHALOT_SETTLE_SECONDS = env.float("CACHALOT_SETTLE_SECONDS", default=2.0)
 
 # --- Auth -----------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -163,8 +193,11 @@ SPECTACULAR_SETTINGS = {
 CATALOG_PAGE_SIZE = env.int("CATALOG_PAGE_SIZE", default=24)
 CATALOG_MAX_PAGE_SIZE = env.int("CATALOG_MAX_PAGE_SIZE", default=100)
 CATALOG_MAX_QUERY_LENGTH = env.int("CATALOG_MAX_QUERY_LENGTH", default=200)
-# Shared caches may keep a catalog response this long; 0 keeps every layer exact (see contract).
+# Browsers and CDNs may keep a catalog response this long (and serve it stale while revalidating
+# this long): 0 keeps them exact, as the contract's freshness rule needs; they revalidate with
+# If-None-Match, which costs a 304 from the versions alone.
 CATALOG_CACHE_MAX_AGE = env.int("CATALOG_CACHE_MAX_AGE", default=0)
+CATALOG_CACHE_STALE_WHILE_REVALIDATE = env.int("CATALOG_CACHE_STALE_WHILE_REVALIDATE", default=0)
 
 # --- Cart, checkout and orders ------------------------------------------------------------------
 SHOP_CURRENCY = env("SHOP_CURRENCY", default="EUR")  # shown for an empty cart

@@ -8,6 +8,9 @@ SECRET_KEY = "test-secret-key-not-for-production-0123456789"
 # Hashing with the production work factor would dominate the suite's run time.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES["default"]["KEY_PREFIX"] = env("CACHE_KEY_PREFIX", default="shopfast-test")
+CACHES["cachalot"]["KEY_PREFIX"] = CACHES["default"]["KEY_PREFIX"] + ":orm"
+# Cachalot stays on, as in production; conftest.py empties its store before each test.
+CACHE_L2_TTL_SECONDS = 300
 
 INSTALLED_APPS = [*INSTALLED_APPS, "nplusone.ext.django", "zeal"]
 # The per-test profilers (root conftest.py) do the detecting; the middleware adds request coverage.

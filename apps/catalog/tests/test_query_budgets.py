@@ -3,6 +3,7 @@
 import nplusone.core.exceptions
 import pytest
 import zeal.errors
+from cachalot.api import cachalot_disabled
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
@@ -13,9 +14,11 @@ from perf.budgets import QUERY_BUDGETS
 
 
 def count_queries(url: str) -> int:
+    """Count the queries of a response rebuilt from the database (no cached layer answers)."""
     client = APIClient()
-    with CaptureQueriesContext(connection) as ctx:
+    with cachalot_disabled(), CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
+    assert response["X-Cache"] == "MISS"
     assert response.status_code == 200, response.content
     return len(ctx.captured_queries)
 

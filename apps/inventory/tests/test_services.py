@@ -33,7 +33,7 @@ def test_allocation_serves_the_priority_warehouse_first_whatever_the_row_order(s
         taken = stock_allocate([StockDemand(stock[0].pk, stock[0].sku, 3)], order_id=1)
 
     assert _levels(stock[0]) == {"near": 1, "far": 6}
-    assert sum(taken.values()) == 3
+    assert sum(taken.units.values()) == 3
 
 
 def test_a_line_larger_than_one_warehouse_is_split_across_them(stock):
@@ -64,7 +64,7 @@ def test_release_returns_every_unit_to_its_row_and_records_it(stock):
         returned = stock_release(42, reason=StockMovement.Reason.CANCEL)
 
     assert _levels(stock[4]) == {"near": 4, "far": 6}
-    assert sorted(returned.values()) == [3, 4]
+    assert sorted(returned.units.values()) == [3, 4]
     assert StockMovement.objects.filter(order_id=42).count() == 4
 
 

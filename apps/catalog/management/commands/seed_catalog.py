@@ -21,6 +21,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
+from apps.catalog.cache import catalog_invalidate
 from apps.catalog.seeding import DEFAULT_BATCH_SIZE, DEFAULT_SEED, catalog_seed
 from apps.core.cli import whole_number
 
@@ -96,6 +97,8 @@ class Command(BaseCommand):
         reporter = rich_progress if self.stdout.isatty() else log_progress
         with reporter(self.stdout) as progress:
             result = catalog_seed(products, seed=seed, batch_size=batch_size, progress=progress)
+        # Bulk writes send no model signals: drop every cached catalog response in one bump.
+        catalog_invalidate(listing=True)
         created = result.created
         self.stdout.write(
             f"Seeded {result.products:,} products (seed {seed}; {created['products']:,} new), "

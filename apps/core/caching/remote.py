@@ -1,0 +1,179 @@
+"""Redis (L2) for the response cache: raw bytes, versions, rebuild locks, and a circuit breaker.
+
+Values are stored as bytes through the raw client (no pickling: a cached response *is* bytes).
+Every call goes through ``_redis``: on a connection error or timeout the breaker opens for
+``CACHE_RETRY_SECONDS`` and callers get ``Unavailable``, so a dead Redis costs one failed attempt
+per process per interval instead of a timeout per request; after the interval the next call
+tries again, which is how the service recovers by itself.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import TypeVar
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.signals import setting_changed
+from django_redis import get_redis_connection
+from redis.exceptions import RedisError
+
+from apps.core.caching import metrics
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+# Versions start from the clock, not from 1: after Redis loses its data, a fresh version can never
+# equal one that an L1 entry or a client's ETag was built on before the loss.
+_BUMP = """
+if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('INCR', KEYS[1]) end
+redis.call('SET', KEYS[1], ARGV[1])
+return tonumber(ARGV[1])
+"""
+
+
+class Unavailable(Exception):
+    """Redis did not answer (or the breaker is open): serve from the database."""
+
+
+class _State:
+    client = None
+    prefix = ""
+    open_until = 0.0
+    # Version bumps that failed while Redis was away: on its return, every version is bumped.
+    pending_epoch_bump = False
+    bump_script = None
+
+
+_state = _State()
+_lock = threading.Lock()
+
+
+def _reset(**kwargs) -> None:
+    _state.client = None
+    _state.bump_script = None
+    _state.open_until = 0.0
+
+
+setting_changed.connect(_reset)
+
+
+def _prefix() -> str:
+    # The cache's prefix (so test cleanup finds the keys), then the database: two databases
+    # served from one Redis (the perf runs' own) must not share versions or responses.
+    return cache.make_key(f"sf:{settings.DATABASES['default']['NAME']}:")
+
+
+def key(name: str) -> str:
+    """Return the Redis key for ``name``."""
+    if _state.client is None:
+        _state.prefix = _prefix()
+    return _state.prefix + name
+
+
+def _client():
+    if _state.client is None:
+        with _lock:
+            if _state.client is None:
+                client = get_redis_connection("default")
+                _state.bump_script = client.register_script(_BUMP)
+                _state.prefix = _prefix()
+                _state.client = client
+    return _state.client
+
+
+def _redis(operation: Callable[[object], T]) -> T:
+    """Run ``operation(client)`` unless the breaker is open; open it on a Redis failure."""
+    if _state.open_until and time.monotonic() < _state.open_until:
+        raise Unavailable()
+    try:
+        result = operation(_client())
+    except (RedisError, OSError) as error:
+        if not _state.open_until:
+            logger.warning("redis unavailable, serving from the database: %s", error)
+        _state.open_until = time.monotonic() + settings.CACHE_RETRY_SECONDS
+        metrics.CACHE_ERRORS.inc()
+        raise Unavailable() from error
+    if _state.open_until:
+        logger.info("redis is back")
+        _state.open_until = 0.0
+    if _state.pending_epoch_bump:
+        _state.pending_epoch_bump = False
+        try:
+            versions_bump(["epoch"])
+        except Unavailable:
+            _state.pending_epoch_bump = True
+    return result
+
+
+def available() -> bool:
+    """Return whether Redis answers a PING now (for /readyz; ignores and resets the breaker)."""
+    _state.open_until = 0.0
+    try:
+        return bool(_redis(lambda client: client.ping()))
+    except Unavailable:
+        return False
+
+
+def versions_get(names: Sequence[str]) -> list[int]:
+    """Return the current version of each name, creating missing ones from the clock."""
+    keys = [key("v:" + name) for name in names]
+    values = _redis(lambda client: client.mget(keys))
+    missing = [i for i, value in enumerate(values) if value is None]
+    if missing:
+        now = time.time_ns() // 1000
+        pipe_results = _redis(
+            lambda client: _init_versions(client, [keys[i] for i in missing], now)
+        )
+        for i, value in zip(missing, pipe_results, strict=True):
+            values[i] = value
+    return [int(value) for value in values]
+
+
+def _init_versions(client, keys: list[str], now: int) -> list[bytes]:
+    pipe = client.pipeline(transaction=False)
+    for name in keys:
+        pipe.set(name, now, nx=True)
+        pipe.get(name)
+    return pipe.execute()[1::2]
+
+
+def versions_bump(names: Sequence[str]) -> None:
+    """Move each name to a new version: every key built on the old one is dead at once."""
+    if not names:
+        return
+    now = time.time_ns() // 1000
+
+    def bump(client) -> None:
+        pipe = client.pipeline(transaction=False)
+        for name in names:
+            _state.bump_script(keys=[key("v:" + name)], args=[now], client=pipe)
+        pipe.execute()
+
+    try:
+        _redis(bump)
+    except Unavailable:
+        # A lost bump could leave stale entries once Redis is reachable again (a partition rather
+        # than a restart): the next successful call bumps the epoch that every key includes.
+        _state.pending_epoch_bump = True
+        raise
+
+
+def get(name: str) -> bytes | None:
+    return _redis(lambda client: client.get(key(name)))
+
+
+def put(name: str, value: bytes, ttl: int) -> None:
+    _redis(lambda client: client.set(key(name), value, ex=ttl))
+
+
+def lock_acquire(name: str, seconds: float) -> bool:
+    """Take the rebuild lock ``name`` for at most ``seconds``; False when another worker has it."""
+    return bool(_redis(lambda client: client.set(key(name), b"1", nx=True, px=int(seconds * 1000))))
+
+
+def lock_release(name: str) -> None:
+    _redis(lambda client: client.delete(key(name)))
