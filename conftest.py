@@ -6,6 +6,7 @@ from nplusone.core import profiler
 from zeal import zeal_context
 
 from apps.core.caching.local import l1_clear
+from apps.core.caching.versions import versions_reset
 
 
 @pytest.fixture(autouse=True)
@@ -32,4 +33,5 @@ def clean_cache():
     cache.delete_pattern("*")
     caches["cachalot"].delete_pattern("*")
     l1_clear()
+    versions_reset()
     yield

@@ -134,6 +134,9 @@ CACHE_L1_TTL_SECONDS = env.float("CACHE_L1_TTL_SECONDS", default=30.0)  # memory
 CACHE_L2_TTL_SECONDS = env.int("CACHE_L2_TTL_SECONDS", default=3600)
 CACHE_REBUILD_LOCK_SECONDS = env.float("CACHE_REBUILD_LOCK_SECONDS", default=5.0)
 CACHE_REBUILD_WAIT_SECONDS = env.float("CACHE_REBUILD_WAIT_SECONDS", default=2.0)
+# Each process keeps the versions pushed to it; it re-reads them from Redis at least this often,
+# which bounds staleness when Redis stops answering without closing connections (a partition).
+CACHE_VERSION_LEASE_SECONDS = env.float("CACHE_VERSION_LEASE_SECONDS", default=1.0)
 # After a failed Redis call, serve from PostgreSQL this long before trying Redis again.
 CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=1.0)
 # django-cachalot, catalog tables only: stock, orders, carts and keys change on every sale.

@@ -27,11 +27,21 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 # Versions start from the clock, not from 1: after Redis loses its data, a fresh version can never
-# equal one that an L1 entry or a client's ETag was built on before the loss.
+# equal one that an L1 entry or a client's ETag was built on before the loss. The new values are
+# published (as strings: Lua's numbers would print 16 digits in exponent form) to every process's
+# copy (versions.py). ARGV: now, channel, then one name per key.
 _BUMP = """
-if redis.call('EXISTS', KEYS[1]) == 1 then return redis.call('INCR', KEYS[1]) end
-redis.call('SET', KEYS[1], ARGV[1])
-return tonumber(ARGV[1])
+local parts = {}
+for i, key in ipairs(KEYS) do
+    if redis.call('EXISTS', key) == 1 then
+        redis.call('INCR', key)
+    else
+        redis.call('SET', key, ARGV[1])
+    end
+    parts[i] = ARGV[i + 2] .. '=' .. redis.call('GET', key)
+end
+redis.call('PUBLISH', ARGV[2], table.concat(parts, ','))
+return #parts
 """
 
 
@@ -83,6 +93,19 @@ def _client():
                 _state.prefix = _prefix()
                 _state.client = client
     return _state.client
+
+
+def channel() -> str:
+    return key("versions")
+
+
+def socket_timeout() -> float:
+    return float(settings.CACHES["default"].get("OPTIONS", {}).get("SOCKET_TIMEOUT") or 1.0)
+
+
+def guarded(operation: Callable[[object], T]) -> T:
+    """Run ``operation(client)`` behind the breaker (``Unavailable`` when Redis is away)."""
+    return _redis(operation)
 
 
 def _redis(operation: Callable[[object], T]) -> T:
@@ -148,10 +171,11 @@ def versions_bump(names: Sequence[str]) -> None:
     now = time.time_ns() // 1000
 
     def bump(client) -> None:
-        pipe = client.pipeline(transaction=False)
-        for name in names:
-            _state.bump_script(keys=[key("v:" + name)], args=[now], client=pipe)
-        pipe.execute()
+        keys = [key("v:" + name) for name in names]
+        _state.bump_script(keys=keys, args=[now, channel(), *names], client=client)
+        # One more round trip: Redis writes all replies and messages of one event-loop turn
+        # before it answers the next, so when this returns every subscriber has the message.
+        client.ping()
 
     try:
         _redis(bump)

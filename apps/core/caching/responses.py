@@ -12,16 +12,18 @@ import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
-from functools import wraps
+from functools import cache, wraps
 from hashlib import blake2b
 
 from django.conf import settings
+from django.core.signals import setting_changed
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.utils.http import parse_etags
 
 from apps.core.caching import metrics, remote
 from apps.core.caching.local import l1_get, l1_put
 from apps.core.caching.remote import Unavailable
+from apps.core.caching.versions import versions_current
 
 _POLL_SECONDS = 0.01
 
@@ -35,11 +37,15 @@ class CacheSpec:
     versions: tuple[str, ...]
 
 
+@cache
 def public_cache_control() -> str:
     return (
         f"public, max-age={settings.CATALOG_CACHE_MAX_AGE}, "
         f"stale-while-revalidate={settings.CATALOG_CACHE_STALE_WHILE_REVALIDATE}"
     )
+
+
+setting_changed.connect(lambda **kwargs: public_cache_control.cache_clear(), weak=False)
 
 
 def _answer(entry: tuple[str, bytes], etag: str, source: str) -> HttpResponse:
@@ -78,7 +84,7 @@ def cached_response(spec_for: Callable[..., CacheSpec]):
                 return view(request, *args, **kwargs)
             spec = spec_for(request, *args, **kwargs)
             try:
-                versions = remote.versions_get(("epoch", *spec.versions))
+                versions = versions_current(("epoch", *spec.versions))
             except Unavailable:
                 metrics.BYPASSES.inc()
                 return view(request, *args, **kwargs)
