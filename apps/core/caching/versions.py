@@ -51,6 +51,7 @@ def versions_reset(**kwargs) -> None:
     global _pubsub
     with _lock:
         _values.clear()
+        _lease[0] = 0.0
         if _pubsub is not None:
             _pubsub.close()
             _pubsub = None
