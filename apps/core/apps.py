@@ -7,3 +7,7 @@ class CoreConfig(AppConfig):
 
     def ready(self) -> None:
         from apps.core import converters  # noqa: F401  registers the <id:...> URL converter
+        from apps.core.caching import remote
+        from apps.core.caching.orm import orm_invalidate_all
+
+        remote.after_outage(orm_invalidate_all)

@@ -53,7 +53,8 @@ class _State:
     client = None
     prefix = ""
     open_until = 0.0
-    # Version bumps that failed while Redis was away: on its return, every version is bumped.
+    # Writes (version bumps, cachalot invalidations) lost while Redis was away: on its return the
+    # after-outage hooks run and every version is bumped, before anything else is read.
     pending_epoch_bump = False
     bump_script = None
 
@@ -113,7 +114,11 @@ def _redis(operation: Callable[[object], T]) -> T:
     if _state.open_until and time.monotonic() < _state.open_until:
         raise Unavailable()
     try:
-        result = operation(_client())
+        client = _client()
+        if _state.pending_epoch_bump:
+            # Before the operation: its answer may be one of the entries a lost write voids.
+            _recover()
+        result = operation(client)
     except (RedisError, OSError) as error:
         if not _state.open_until:
             logger.warning("redis unavailable, serving from the database: %s", error)
@@ -123,13 +128,29 @@ def _redis(operation: Callable[[object], T]) -> T:
     if _state.open_until:
         logger.info("redis is back")
         _state.open_until = 0.0
-    if _state.pending_epoch_bump:
-        _state.pending_epoch_bump = False
-        try:
-            versions_bump(["epoch"])
-        except Unavailable:
-            _state.pending_epoch_bump = True
     return result
+
+
+def write_lost() -> None:
+    """Note a write Redis did not take: when it answers again, recover before anything is read."""
+    _state.pending_epoch_bump = True
+
+
+def after_outage(hook: Callable[[], None]) -> None:
+    """Run ``hook`` (once per process) when Redis answers again after writes to it were lost."""
+    if hook not in _after_outage:
+        _after_outage.append(hook)
+
+
+_after_outage: list[Callable[[], None]] = []
+
+
+def _recover() -> None:
+    """Void what lost writes left stale: the hooks' stores (cachalot), then every version."""
+    _state.pending_epoch_bump = False
+    for hook in _after_outage:
+        hook()
+    versions_bump(["epoch"])  # marks the bump pending again if Redis is gone once more
 
 
 def available() -> bool:
@@ -182,7 +203,7 @@ def versions_bump(names: Sequence[str]) -> None:
     except Unavailable:
         # A lost bump could leave stale entries once Redis is reachable again (a partition rather
         # than a restart): the next successful call bumps the epoch that every key includes.
-        _state.pending_epoch_bump = True
+        write_lost()
         raise
 
 

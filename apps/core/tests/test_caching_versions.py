@@ -5,7 +5,6 @@ import sys
 import threading
 
 import pytest
-from django.conf import settings
 from django.db import connection
 
 from apps.core.caching import remote, versions
