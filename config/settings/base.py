@@ -212,6 +212,12 @@ IDEMPOTENCY_WAIT_SECONDS = env.float("IDEMPOTENCY_WAIT_SECONDS", default=10.0)
 # purge_idempotency_keys deletes keys older than this; until then a key replays its response.
 IDEMPOTENCY_KEY_TTL_HOURS = env.float("IDEMPOTENCY_KEY_TTL_HOURS", default=24.0)
 
+# --- Perf gate ------------------------------------------------------------------------------------
+# A deliberate regression in the product list, to show that `make perf-gate` fails on one:
+# "sleep" (50 ms per uncached list) or "nplusone" (one query per listed product). Never set it in
+# production; the gate's report names it when it is on.
+PERF_INJECT_REGRESSION = env("PERF_INJECT_REGRESSION", default="")
+
 # --- Metrics --------------------------------------------------------------------------------------
 PROMETHEUS_EXPORT_MIGRATIONS = False
 
