@@ -2,7 +2,7 @@
 UV := $(shell scripts/ensure-uv)
 RUN := $(UV) run --frozen
 
-.PHONY: serve test sync lint format seed bench perf-compare perf-checkout sql-check import-bench import-bench-small
+.PHONY: serve test sync lint format seed bench perf-compare perf-checkout perf-gate perf-gate-regression sql-check import-bench import-bench-small
 
 sync:
 	$(UV) sync --frozen
@@ -33,6 +33,12 @@ perf-compare: sync ## wrk: hello-world vs our product list vs a DRF ModelViewSet
 
 perf-checkout: sync ## wrk: checkout orders/s spread over 500 SKUs vs one hot SKU, 2 workers; gate hot >= 0.70 x spread
 	$(RUN) python -m perf.checkout_compare
+
+perf-gate: sync ## Locust through pgbouncer + granian (2 workers, prod settings): fails on errors, p95, throughput, stock invariants
+	$(RUN) python -m perf.gate
+
+perf-gate-regression: sync ## the gate with a deliberate 50 ms sleep in the product list: passes only if the gate fails
+	$(RUN) python -m perf.gate --inject sleep; test $$? -eq 1
 
 sql-check: sync
 	$(RUN) python manage.py migrations_sql --check

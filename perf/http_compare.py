@@ -175,7 +175,10 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_server(port: int, log_path: Path, args: argparse.Namespace) -> subprocess.Popen:
+def start_server(
+    port: int, log_path: Path, args: argparse.Namespace, env: dict[str, str] | None = None
+) -> subprocess.Popen:
+    """Start granian on ``port`` with this process's environment, or ``env``."""
     granian = Path(sys.executable).with_name("granian")
     launcher = [str(granian)] if granian.exists() else ["uv", "run", "granian"]
     command = [
@@ -199,7 +202,7 @@ def start_server(port: int, log_path: Path, args: argparse.Namespace) -> subproc
         return subprocess.Popen(
             command,
             cwd=BASE_DIR,
-            env=os.environ.copy(),
+            env=os.environ.copy() if env is None else env,
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,

@@ -1,0 +1,291 @@
+"""`make perf-gate`: load the production configuration and fail on a regression.
+
+    uv run python -m perf.gate [--thresholds perf/thresholds.toml] [--inject sleep|nplusone]
+                               [--direct] [--report-dir DIR] [--scale-time 1.0]
+
+What runs: the run's own database, cloned from a seeded template (perf/gate_data.py); pgbouncer
+in transaction pooling mode in front of PostgreSQL (perf/pgbouncer.py); granian with 2 workers x
+2 threads on production settings (DEBUG off) through the bouncer; then Locust, headless, in turn:
+the hello-world ceiling, the ``mixed`` scenario, the ``flash_sale`` on one SKU, and the ceiling
+again (its mean is the run's ceiling). Every limit lives in perf/thresholds.toml.
+
+It fails (exit 1) when any request failed, when a request group's p95 is above its threshold,
+when a scenario's throughput is below its fraction of the ceiling, or when the database after the
+flash sale breaks an invariant (stock conserved against the ledger, orders match decrements, no
+negative stock, units sold = what the buyers were answered). Exit 2: the run itself broke.
+
+Report (git-ignored): ``perf/reports/gate/<time>/`` and ``perf/reports/gate/latest``: Locust's
+CSV and HTML per run, ``timeline.png``, ``summary.md`` and ``summary.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import statistics
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+
+from perf import gate_checks, gate_data, gate_report
+from perf.http_compare import (
+    HOST,
+    CompareError,
+    fetch,
+    free_port,
+    git_commit,
+    start_server,
+    stop_server,
+    wait_ready,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+REPORT_ROOT = BASE_DIR / "perf" / "reports" / "gate"
+SETTINGS_MODULE = "perf.settings_perf"  # production settings plus /perf/hello/
+LOCUSTFILES = BASE_DIR / "locustfiles"
+STOP_TIMEOUT = 10  # seconds Locust lets each user finish its task after --run-time
+
+
+class GateError(Exception):
+    """The run could not be made (not a verdict on the code)."""
+
+
+def run_environment(args: argparse.Namespace, run_id: str) -> dict[str, str]:
+    """Return the environment of every process of the run: production-like, isolated."""
+    env = gate_data.environment_base()
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": SETTINGS_MODULE,
+            "SECRET_KEY": secrets.token_urlsafe(48),
+            "DEBUG": "false",
+            "PROFILING": "false",  # silk adds queries of its own
+            "CACHE_KEY_PREFIX": f"shopfast-gate-{run_id}",
+            # The gate measures the service, not the throttles (buyers check out back to back).
+            "THROTTLE_CHECKOUT": "1000000/min",
+            "THROTTLE_REGISTER": "1000000/min",
+            "THROTTLE_TOKEN": "1000000/min",
+            "PERF_INJECT_REGRESSION": args.inject or "",
+        }
+    )
+    return env
+
+
+def locust_run(
+    name: str, locustfile: str, users: int, seconds: float, host: str, out: Path, env: dict
+) -> Path:
+    """Run one headless Locust scenario; return the path of its ``_stats.csv``."""
+    locust = Path(sys.executable).with_name("locust")
+    prefix = out / name
+    seconds = max(1, round(seconds))  # Locust takes whole seconds
+    command = [
+        str(locust) if locust.exists() else "locust",
+        *("-f", str(LOCUSTFILES / locustfile)),
+        "--headless",
+        *("-u", str(users), "-r", str(users)),
+        *("--run-time", f"{seconds}s", "--stop-timeout", str(STOP_TIMEOUT)),
+        *("--host", host, "--csv", str(prefix), "--html", f"{prefix}.html"),
+        *("--only-summary", "--loglevel", "WARNING"),
+    ]
+    print(f"locust {name}: {users} users, {seconds}s", flush=True)
+    with (out / f"{name}.log").open("wb") as log:
+        # Locust exits 1 when any request failed: the gates judge that, from the CSV.
+        done = subprocess.run(command, cwd=BASE_DIR, env=env, stdout=log, stderr=subprocess.STDOUT)
+    stats = Path(f"{prefix}_stats.csv")
+    if done.returncode not in (0, 1) or not stats.exists():
+        tail = (out / f"{name}.log").read_text(errors="replace")[-3000:]
+        raise GateError(f"locust {name} broke (exit {done.returncode}):\n{tail}")
+    return stats
+
+
+def ceiling_of(stats: Path) -> float:
+    return gate_checks.stats_read(stats)[gate_checks.AGGREGATED].rps
+
+
+def redis_forget(prefix: str) -> None:
+    """Delete the run's cache keys (a prefix of its own, so nothing else is touched)."""
+    import redis
+
+    from config import bootstrap
+
+    client = redis.Redis.from_url(bootstrap.redis_url())
+    try:
+        keys = list(client.scan_iter(match=f"{prefix}*", count=1000))
+        for start in range(0, len(keys), 1000):
+            client.delete(*keys[start : start + 1000])
+    finally:
+        client.close()
+
+
+def measure(args: argparse.Namespace, out: Path) -> tuple[list[gate_checks.Gate], dict]:
+    from config import bootstrap
+
+    limits = gate_checks.thresholds_load(args.thresholds)
+    run_id = out.name
+    env = run_environment(args, run_id)
+    os.environ.update(env)
+    base_url = os.environ.get("DATABASE_URL") or bootstrap.database_url()
+    started = time.monotonic()
+    if gate_data.template_ensure(base_url, env):
+        print(f"template {gate_data.TEMPLATE} built", flush=True)
+    os.environ["DATABASE_URL"] = env["DATABASE_URL"] = gate_data.database_fresh(base_url)
+
+    import django
+    from django.db import connections
+
+    django.setup()
+    from perf import checkout_data
+
+    flash = limits["flash_sale"]
+    tokens = gate_data.flash_sale_prepare(flash["users"])
+    (out / "flash_tokens.txt").write_text("\n".join(tokens) + "\n")
+    initial = gate_data.stock_snapshot()
+    connections.close_all()
+
+    from perf.pgbouncer import pgbouncer_start
+
+    bouncer = None if args.direct else pgbouncer_start(base_url)
+    server_env = dict(env)
+    if bouncer:
+        server_env["DATABASE_URL"] = bouncer.url(gate_data.DATABASE)
+    port = free_port()
+    host = f"http://{HOST}:{port}"
+    server = start_server(port, out / "granian.log", args, env=server_env)
+    try:
+        wait_ready(server, port, out / "granian.log")
+        for path in ("/perf/hello/", "/api/v1/products/"):
+            status, body = fetch(port, path)
+            if status != 200:
+                raise GateError(f"{path} answered {status}: {body[:300]!r}")
+        print(f"ready after {time.monotonic() - started:.1f}s on {host}", flush=True)
+        ceiling_args = (limits["ceiling"]["users"], limits["ceiling"]["seconds"] * args.scale_time)
+        stats = {
+            "ceiling-start": locust_run("ceiling-start", "hello.py", *ceiling_args, host, out, env)
+        }
+        mixed = limits["mixed"]
+        stats["mixed"] = locust_run(
+            "mixed", "mixed.py", mixed["users"], mixed["seconds"] * args.scale_time, host, out, env
+        )
+        initial.update(gate_data.flash_sale_open(flash["stock"]))
+        flash_env = {
+            **env,
+            "FLASH_SKU": gate_data.FLASH_SKU,
+            "FLASH_TOKENS_FILE": str(out / "flash_tokens.txt"),
+            "FLASH_RESULT_FILE": str(out / "flash_sale.json"),
+        }
+        stats["flash_sale"] = locust_run(
+            "flash_sale",
+            "flash_sale.py",
+            flash["users"],
+            flash["seconds"] * args.scale_time,
+            host,
+            out,
+            flash_env,
+        )
+        checkout_data.orders_watermark()  # the server has finished what it accepted
+        stats["ceiling-end"] = locust_run("ceiling-end", "hello.py", *ceiling_args, host, out, env)
+        pooled = bouncer.stats(gate_data.DATABASE) if bouncer else None
+    finally:
+        stop_server(server)
+        if bouncer:
+            bouncer.stop()
+
+    ceilings = [ceiling_of(stats["ceiling-start"]), ceiling_of(stats["ceiling-end"])]
+    ceiling = statistics.fmean(ceilings)
+    scale = gate_checks.latency_scale(ceiling, limits["reference"]["ceiling_rps"])
+    gates = []
+    for scenario in ("mixed", "flash_sale"):
+        rows = gate_checks.stats_read(stats[scenario])
+        gates += gate_checks.scenario_gates(scenario, rows, limits[scenario], ceiling, scale)
+    seen = json.loads((out / "flash_sale.json").read_text())
+    gates += gate_data.invariants_check(initial, flash["stock"], seen)
+    if bouncer:
+        gates.append(
+            gate_checks.Gate(
+                "pgbouncer",
+                "transactions through the bouncer",
+                pooled["total_xact_count"],
+                "> 0",
+                pooled["total_xact_count"] > 0,
+            )
+        )
+    connections.close_all()
+    redis_forget(env["CACHE_KEY_PREFIX"])
+    gate_report.plot_write(
+        {
+            name: Path(str(path).replace("_stats.csv", "_stats_history.csv"))
+            for name, path in stats.items()
+        },
+        out / "timeline.png",
+    )
+    facts = {
+        "when": datetime.now(UTC).isoformat(timespec="seconds"),
+        "commit": git_commit(),
+        "command": "python -m perf.gate " + " ".join(sys.argv[1:]),
+        "server": f"granian --workers {args.workers} --blocking-threads {args.blocking_threads}, "
+        f"{SETTINGS_MODULE}, DEBUG off",
+        "database": "through pgbouncer (transaction pooling)" if bouncer else "direct",
+        "injected regression": args.inject or "none",
+        "ceiling req/s (start, end)": f"{ceilings[0]:.0f}, {ceilings[1]:.0f} (mean {ceiling:.0f})",
+        "latency scale": f"{scale:.2f} (reference ceiling {limits['reference']['ceiling_rps']})",
+        "flash sale": seen,
+        "cpus": os.cpu_count(),
+        "load average": " ".join(f"{n:.2f}" for n in os.getloadavg()),
+        "seconds": round(time.monotonic() - started, 1),
+    }
+    return gates, facts
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m perf.gate", description=__doc__)
+    parser.add_argument("--thresholds", type=Path, default=gate_checks.THRESHOLDS)
+    parser.add_argument(
+        "--inject",
+        choices=("sleep", "nplusone"),
+        default=os.environ.get("PERF_INJECT_REGRESSION") or None,
+        help="a deliberate regression in the product list (default: $PERF_INJECT_REGRESSION)",
+    )
+    parser.add_argument(
+        "--direct", action="store_true", help="no pgbouncer: straight to PostgreSQL"
+    )
+    parser.add_argument("--report-dir", type=Path, help="default: perf/reports/gate/<time>")
+    parser.add_argument(
+        "--scale-time",
+        type=float,
+        default=1.0,
+        help="multiply every run's duration (0.2: a smoke run)",
+    )
+    parser.add_argument("--workers", type=int, default=2, help="granian worker processes")
+    parser.add_argument("--blocking-threads", type=int, default=2, help="granian threads/worker")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    out = args.report_dir or REPORT_ROOT / datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        gates, facts = measure(args, out)
+    except (GateError, CompareError, RuntimeError) as exc:
+        print(f"perf gate: the run broke: {exc}", file=sys.stderr)
+        return 2
+    summary = gate_report.summary_markdown(gates, facts, "timeline.png")
+    (out / "summary.md").write_text(summary)
+    (out / "summary.json").write_text(
+        json.dumps({"facts": facts, "gates": [asdict(g) for g in gates]}, indent=2) + "\n"
+    )
+    latest = REPORT_ROOT / "latest"
+    if out.parent == REPORT_ROOT:
+        latest.unlink(missing_ok=True)
+        latest.symlink_to(out.name)
+    print(summary)
+    print(f"report: {out}")
+    return 0 if all(g.passed for g in gates) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,121 @@
+"""The perf gate's judgement: thresholds, Locust's statistics, and one verdict per gate.
+
+Pure functions over files, so that each rule is tested on its own (perf/tests/test_gate_checks.py)
+without a server.
+"""
+
+from __future__ import annotations
+
+import csv
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+THRESHOLDS = Path(__file__).with_name("thresholds.toml")
+AGGREGATED = "Aggregated"
+
+
+@dataclass(frozen=True)
+class Gate:
+    """One check of the run: what was measured, the limit, and whether it held."""
+
+    scenario: str
+    name: str
+    value: float | str
+    threshold: str
+    passed: bool
+
+
+@dataclass(frozen=True)
+class Row:
+    """One line of Locust's ``*_stats.csv``: a request name, or the aggregate."""
+
+    name: str
+    requests: int
+    failures: int
+    rps: float
+    p50_ms: float
+    p95_ms: float
+
+
+def thresholds_load(path: Path = THRESHOLDS) -> dict:
+    with path.open("rb") as handle:
+        return tomllib.load(handle)
+
+
+def _number(value: str) -> float:
+    return 0.0 if value in ("", "N/A") else float(value)
+
+
+def stats_read(path: Path) -> dict[str, Row]:
+    """Read Locust's ``<prefix>_stats.csv`` into rows by request name."""
+    rows = {}
+    with path.open(newline="") as handle:
+        for line in csv.DictReader(handle):
+            rows[line["Name"]] = Row(
+                name=line["Name"],
+                requests=int(line["Request Count"]),
+                failures=int(line["Failure Count"]),
+                rps=_number(line["Requests/s"]),
+                p50_ms=_number(line["50%"]),
+                p95_ms=_number(line["95%"]),
+            )
+    if AGGREGATED not in rows:
+        raise ValueError(f"{path} has no {AGGREGATED} row: not a Locust stats file")
+    return rows
+
+
+def latency_scale(ceiling_rps: float, reference_rps: float) -> float:
+    """Return how much more time a machine slower than the reference gets (at least 1)."""
+    if ceiling_rps <= 0:
+        raise ValueError("no ceiling was measured")
+    return max(1.0, reference_rps / ceiling_rps)
+
+
+def scenario_gates(
+    scenario: str, rows: dict[str, Row], limits: dict, ceiling_rps: float, scale: float
+) -> list[Gate]:
+    """Judge one scenario's statistics against its section of the thresholds."""
+    total = rows[AGGREGATED]
+    gates = []
+    ratio = total.failures / total.requests if total.requests else 1.0
+    gates.append(
+        Gate(
+            scenario,
+            "failure ratio",
+            round(ratio, 5),
+            f"<= {limits['failure_ratio_max']} ({total.failures} of {total.requests})",
+            total.requests > 0 and ratio <= limits["failure_ratio_max"],
+        )
+    )
+    floor = limits["throughput_floor"] * ceiling_rps
+    gates.append(
+        Gate(
+            scenario,
+            "throughput req/s",
+            round(total.rps, 1),
+            f">= {limits['throughput_floor']} x ceiling {ceiling_rps:.0f} = {floor:.1f}",
+            total.rps >= floor,
+        )
+    )
+    p95 = limits["p95_ms"]
+    for name, row in sorted(rows.items()):
+        if name == AGGREGATED:
+            continue
+        if name not in p95:
+            gates.append(Gate(scenario, f"p95 {name}", row.p95_ms, "no threshold set", False))
+            continue
+        limit = p95[name] * scale
+        gates.append(
+            Gate(
+                scenario,
+                f"p95 {name}",
+                row.p95_ms,
+                f"<= {limit:.0f} ms ({p95[name]} x {scale:.2f})",
+                row.p95_ms <= limit,
+            )
+        )
+    for name, least in sorted(limits.get("min_requests", {}).items()):
+        count = rows[name].requests if name in rows else 0
+        gates.append(Gate(scenario, f"requests {name}", count, f">= {least}", count >= least))
+    return gates

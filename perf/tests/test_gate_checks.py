@@ -1,0 +1,119 @@
+"""The perf gate's rules, each on Locust statistics written for the case."""
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from perf.gate_checks import (
+    AGGREGATED,
+    THRESHOLDS,
+    latency_scale,
+    scenario_gates,
+    stats_read,
+    thresholds_load,
+)
+
+COLUMNS = ["Type", "Name", "Request Count", "Failure Count", "Requests/s", "50%", "95%"]
+LIMITS = {
+    "failure_ratio_max": 0.0,
+    "throughput_floor": 0.2,
+    "p95_ms": {"list": 100, "checkout": 300},
+    "min_requests": {"checkout": 10},
+}
+
+
+def write_stats(path: Path, rows: list[tuple[str, int, int, float, float, float]]) -> Path:
+    """Write a ``_stats.csv`` with the given (name, requests, failures, rps, p50, p95) rows."""
+    with path.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(COLUMNS)
+        for name, requests, failures, rps, p50, p95 in rows:
+            writer.writerow(
+                ["GET" if name != AGGREGATED else "", name, requests, failures, rps, p50, p95]
+            )
+    return path
+
+
+def healthy(tmp_path: Path, **changes) -> dict:
+    rows = {
+        "list": ("list", 900, 0, 90.0, 20, 60),
+        "checkout": ("checkout", 100, 0, 10.0, 50, 200),
+        AGGREGATED: (AGGREGATED, 1000, 0, 100.0, 22, 80),
+    }
+    rows.update(changes)
+    return stats_read(write_stats(tmp_path / "run_stats.csv", list(rows.values())))
+
+
+def failed(gates) -> list[str]:
+    return [g.name for g in gates if not g.passed]
+
+
+def test_a_healthy_run_passes_every_gate(tmp_path):
+    gates = scenario_gates("mixed", healthy(tmp_path), LIMITS, ceiling_rps=400, scale=1.0)
+    assert failed(gates) == []
+    assert {g.name for g in gates} == {
+        "failure ratio",
+        "throughput req/s",
+        "p95 list",
+        "p95 checkout",
+        "requests checkout",
+    }
+
+
+def test_one_failed_request_fails_the_run(tmp_path):
+    rows = healthy(tmp_path, **{AGGREGATED: (AGGREGATED, 1000, 1, 100.0, 22, 80)})
+    assert failed(scenario_gates("mixed", rows, LIMITS, 400, 1.0)) == ["failure ratio"]
+
+
+def test_throughput_below_its_fraction_of_the_ceiling_fails(tmp_path):
+    # 100 req/s against a floor of 0.2 x 600 = 120.
+    assert failed(scenario_gates("mixed", healthy(tmp_path), LIMITS, 600, 1.0)) == [
+        "throughput req/s"
+    ]
+
+
+def test_a_p95_above_its_threshold_fails_only_that_group(tmp_path):
+    rows = healthy(tmp_path, list=("list", 900, 0, 90.0, 20, 101))
+    assert failed(scenario_gates("mixed", rows, LIMITS, 400, 1.0)) == ["p95 list"]
+
+
+def test_a_slower_machine_gets_proportionally_more_time(tmp_path):
+    rows = healthy(tmp_path, list=("list", 900, 0, 90.0, 20, 150))
+    scale = latency_scale(ceiling_rps=1000, reference_rps=2000)
+    assert scale == 2.0
+    assert failed(scenario_gates("mixed", rows, LIMITS, 400, scale)) == []
+
+
+def test_a_faster_machine_never_gets_less_time_than_the_thresholds_say():
+    assert latency_scale(ceiling_rps=5000, reference_rps=2000) == 1.0
+    with pytest.raises(ValueError):
+        latency_scale(ceiling_rps=0, reference_rps=2000)
+
+
+def test_a_request_group_without_a_threshold_fails(tmp_path):
+    rows = healthy(tmp_path, search=("search", 5, 0, 1.0, 10, 20))
+    assert failed(scenario_gates("mixed", rows, LIMITS, 400, 1.0)) == ["p95 search"]
+
+
+def test_too_few_checkouts_fail_the_run_instead_of_passing_it_vacuously(tmp_path):
+    rows = healthy(tmp_path, checkout=("checkout", 3, 0, 0.3, 50, 200))
+    assert failed(scenario_gates("mixed", rows, LIMITS, 400, 1.0)) == ["requests checkout"]
+
+
+def test_a_file_without_the_aggregate_row_is_refused(tmp_path):
+    path = write_stats(tmp_path / "broken_stats.csv", [("list", 1, 0, 1.0, 1, 1)])
+    with pytest.raises(ValueError, match="Aggregated"):
+        stats_read(path)
+
+
+def test_every_group_the_locustfiles_send_has_a_threshold_in_each_scenario_that_sends_it():
+    from locustfiles.common import GROUPS
+
+    limits = thresholds_load(THRESHOLDS)
+    sent_by_mixed = set(GROUPS) - {"hello"}
+    assert sent_by_mixed <= set(limits["mixed"]["p95_ms"])
+    assert {"checkout", "checkout:replay"} <= set(limits["flash_sale"]["p95_ms"])
+    for scenario in ("mixed", "flash_sale"):
+        assert limits[scenario]["failure_ratio_max"] == 0.0  # the issue's rule: no failure at all
+        assert 0 < limits[scenario]["throughput_floor"] < 1
