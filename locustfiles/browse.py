@@ -7,12 +7,11 @@ Crawlers and shoppers alike: no think time unless ``LOCUST_WAIT_MAX`` sets one.
 
 from __future__ import annotations
 
-import random
 from urllib.parse import urlencode, urlsplit
 
 from locust import FastHttpUser, between, task
 
-from locustfiles.common import API, catalog_sample, expect, think_time
+from locustfiles.common import API, catalog_sample, expect, think_time, user_rng
 
 REMEMBERED = 50  # responses whose ETag a user keeps for conditional GETs
 
@@ -22,7 +21,7 @@ class BrowseUser(FastHttpUser):
 
     def on_start(self) -> None:
         self.sample = catalog_sample(self.host)
-        self.rng = random.Random()
+        self.rng = user_rng("browse")
         self.etags: dict[str, str] = {}
 
     def _get(self, path: str, name: str, *statuses: int) -> object:

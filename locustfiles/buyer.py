@@ -9,12 +9,11 @@ run (``THROTTLE_CHECKOUT``), or a fast buyer's 429s count as failures.
 
 from __future__ import annotations
 
-import random
 import uuid
 
 from locust import FastHttpUser, between, task
 
-from locustfiles.common import API, catalog_sample, expect, idempotency_key, think_time
+from locustfiles.common import API, catalog_sample, expect, idempotency_key, think_time, user_rng
 
 
 class BuyerUser(FastHttpUser):
@@ -22,7 +21,7 @@ class BuyerUser(FastHttpUser):
 
     def on_start(self) -> None:
         self.sample = catalog_sample(self.host)
-        self.rng = random.Random()
+        self.rng = user_rng("buyer")
         self.skus = self.sample.skus_of_one_currency(self.rng)
         self.in_cart = 0
         self.last_checkout: tuple[str, bytes] | None = None  # key and the 201 body

@@ -16,14 +16,13 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import random
 import uuid
 from collections import Counter
 from pathlib import Path
 
 from locust import FastHttpUser, between, events, task
 
-from locustfiles.common import API, expect, idempotency_key, think_time
+from locustfiles.common import API, expect, idempotency_key, think_time, user_rng
 
 SKU = os.environ.get("FLASH_SKU", "FLASH-1")
 _tokens = (
@@ -41,7 +40,7 @@ class FlashSaleUser(FastHttpUser):
     wait_time = between(0, think_time())
 
     def on_start(self) -> None:
-        self.rng = random.Random()
+        self.rng = user_rng("flash")
         index = next(_next_token)
         if index < len(_tokens):
             token = _tokens[index]
