@@ -26,7 +26,7 @@ from django.db import connection
 from django.test import Client
 from nplusone.core import signals
 
-from benchmarks.conftest import BASELINE_URL, OURS_URL, PERF_URLCONF
+from benchmarks.conftest import BASELINE_URL, OURS_UNCACHED_URL, OURS_URL, PERF_URLCONF
 
 pytestmark = pytest.mark.benchmark_suite
 
@@ -166,8 +166,9 @@ def test_ours_is_at_least_2_5x_faster_than_the_baseline(
     # ORM-heavy baseline by more than half and not ours, which would flatter the ratio. So the
     # timing runs in a child process on production settings (the perf URLconf), reading this
     # test's committed catalog; the requests themselves are N+1-checked by the tests above.
+    # Ours uncached: a cache hit (0.2 ms) would time the cache, not the code.
     done = subprocess.run(
-        [sys.executable, "-c", TIMING_SCRIPT, OURS_URL, BASELINE_URL],
+        [sys.executable, "-c", TIMING_SCRIPT, OURS_UNCACHED_URL, BASELINE_URL],
         cwd=BASE_DIR,
         env=production_env(),
         capture_output=True,
@@ -177,13 +178,13 @@ def test_ours_is_at_least_2_5x_faster_than_the_baseline(
     )
     assert done.returncode == 0, done.stderr[-3000:]
     best = json.loads(done.stdout.strip().splitlines()[-1])
-    best_ours, best_baseline = best[OURS_URL], best[BASELINE_URL]
+    best_ours, best_baseline = best[OURS_UNCACHED_URL], best[BASELINE_URL]
 
     ratio = best_baseline / best_ours
     record_property("product_list_speedup", round(ratio, 2))
     summary = (
         f"product list, production settings, best of {TIMED_ROUNDS}: "
-        f"ours {best_ours * 1000:.2f} ms, baseline {best_baseline * 1000:.2f} ms, "
+        f"ours (uncached) {best_ours * 1000:.2f} ms, baseline {best_baseline * 1000:.2f} ms, "
         f"ours is {ratio:.2f}x faster"
     )
     print(summary)
