@@ -34,8 +34,9 @@ def test_no_regression_is_injected_by_default(catalog, settings):
 
 def test_the_nplusone_regression_adds_one_query_per_listed_product(catalog, settings):
     settings.PERF_INJECT_REGRESSION = "nplusone"
-    with pytest.raises(zeal.errors.NPlusOneError):
-        uncached_list()  # the suite's detector catches it: proof it is the real thing
+    # cachalot_disabled() restores nothing when an exception leaves it: raise inside it only.
+    with cachalot_disabled(), pytest.raises(zeal.errors.NPlusOneError):
+        APIClient().get(URL)  # the suite's detector catches it: proof it is the real thing
     with zeal_ignore():  # the perf gate runs without detectors: count what it would cost there
         assert uncached_list()[0] == QUERY_BUDGETS["product-list"] + 10
 
@@ -47,5 +48,5 @@ def test_the_sleep_regression_makes_an_uncached_list_slower_by_its_sleep(catalog
 
 def test_an_unknown_regression_name_is_a_configuration_error(catalog, settings):
     settings.PERF_INJECT_REGRESSION = "typo"
-    with pytest.raises(ImproperlyConfigured):
-        uncached_list()
+    with cachalot_disabled(), pytest.raises(ImproperlyConfigured):
+        APIClient().get(URL)
