@@ -1,3 +1,5 @@
+from django.apps import apps
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
@@ -21,3 +23,10 @@ urlpatterns = [
     path("api/v1/", include("apps.orders.urls")),
     path("admin/", admin.site.urls),
 ]
+
+if settings.PROFILING:  # staff only (SILKY_AUTHENTICATION, SILKY_AUTHORISATION)
+    urlpatterns.append(path("silk/", include("silk.urls", namespace="silk")))
+# Not debug_toolbar_urls(): it returns nothing when DEBUG is off at import, and a test that turns
+# DEBUG on later would then get a NoReverseMatch. The app is installed only by dev settings.
+if apps.is_installed("debug_toolbar"):
+    urlpatterns.append(path("__debug__/", include("debug_toolbar.urls")))

@@ -74,6 +74,9 @@ TEMPLATES = [
 DATABASES = {"default": env.db_url_config(bootstrap.database_url())}
 DATABASES["default"].update(
     {
+        # django-prometheus's subclass of Django's PostgreSQL backend: it counts statements,
+        # errors, connections and query time for /metrics (about 15 us per statement, measured).
+        "ENGINE": "django_prometheus.db.backends.postgresql",
         # Persistent connections vs psycopg's pool (DB_POOL=1), product list, wrk, 2 workers:
         # 995 vs 1,054 req/s, within run-to-run noise. Persistent kept: nothing to size per worker,
         # and pgbouncer does the pooling in production.
@@ -217,6 +220,42 @@ IDEMPOTENCY_KEY_TTL_HOURS = env.float("IDEMPOTENCY_KEY_TTL_HOURS", default=24.0)
 # "sleep" (50 ms per uncached list) or "nplusone" (one query per listed product). Never set it in
 # production; the gate's report names it when it is on.
 PERF_INJECT_REGRESSION = env("PERF_INJECT_REGRESSION", default="")
+
+# --- Profiling (docs/profiling.md) ---------------------------------------------------------------
+# django-silk, switched on by PROFILING=1: each sampled request is stored with its SQL (plus an
+# EXPLAIN of each query) and a cProfile, readable by staff at /silk/. Off by default: it costs a few
+# writes and one EXPLAIN per query on every sampled request. Test settings force it off whatever
+# the environment says (after a request that raised, its thread-local keeps adding EXPLAINs).
+PROFILING = env.bool("PROFILING", default=False)
+if PROFILING:
+    INSTALLED_APPS.append("silk")
+    # Right after auth: silk's docs want it after sessions and auth, nothing before it answers
+    # without calling the next middleware (so it sees every request), and it stays inside
+    # prometheus's Before/After pair, so the request metrics include what profiling costs.
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+        "silk.middleware.SilkyMiddleware",
+    )
+SILKY_INTERCEPT_PERCENT = env.float("PROFILING_SAMPLE_PERCENT", default=100.0)
+SILKY_PYTHON_PROFILER = env.bool("PROFILING_PYTHON", default=True)  # cProfile of each request
+SILKY_MAX_RECORDED_REQUESTS = env.int("PROFILING_MAX_REQUESTS", default=10_000)
+SILKY_MAX_RECORDED_REQUESTS_CHECK_PERCENT = 10  # share of saves that trim the table to the bound
+SILKY_MAX_REQUEST_BODY_SIZE = 64 * 1024  # bytes; larger bodies are not stored
+SILKY_MAX_RESPONSE_BODY_SIZE = 64 * 1024
+# Scrapes and probes would crowd out the requests worth reading.
+SILKY_IGNORE_PATHS = ["/metrics", "/healthz", "/readyz"]
+# /silk/ shows request bodies, headers and SQL: staff only. An anonymous visitor is sent to the
+# admin's login page (which admits staff only too), a logged-in non-staff user gets a 403.
+SILKY_AUTHENTICATION = True
+SILKY_AUTHORISATION = True
+LOGIN_URL = "admin:login"
+
+
+def _silk_permitted(user) -> bool:
+    return user.is_staff
+
+
+SILKY_PERMISSIONS = _silk_permitted
 
 # --- Metrics --------------------------------------------------------------------------------------
 PROMETHEUS_EXPORT_MIGRATIONS = False

@@ -12,6 +12,13 @@ CACHES["cachalot"]["KEY_PREFIX"] = CACHES["default"]["KEY_PREFIX"] + ":orm"
 # Cachalot stays on, as in production; conftest.py empties its store before each test.
 CACHE_L2_TTL_SECONDS = 300
 
+# Silk stays out whatever the environment says (PROFILING=1 exported in a shell): after a request
+# that raised, its thread-local stays bound and adds an EXPLAIN to every later query in the thread,
+# which breaks the query budgets. apps/core/tests/test_profiling.py turns it on in child processes.
+PROFILING = False
+INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "silk"]
+MIDDLEWARE = [name for name in MIDDLEWARE if not name.startswith("silk.")]
+
 INSTALLED_APPS = [*INSTALLED_APPS, "nplusone.ext.django", "zeal"]
 # The per-test profilers (root conftest.py) do the detecting; the middleware adds request coverage.
 MIDDLEWARE = [*MIDDLEWARE, "zeal.middleware.zeal_middleware"]
