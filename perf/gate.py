@@ -284,7 +284,9 @@ def main(argv: list[str] | None = None) -> int:
         latest.symlink_to(out.name)
     print(summary)
     print(f"report: {out}")
-    return 0 if all(g.passed for g in gates) else 1
+    failed = sum(not g.passed for g in gates)
+    print(f"gates: {len(gates) - failed} passed, {failed} failed")  # the closing line CI reads
+    return 0 if not failed else 1
 
 
 if __name__ == "__main__":
