@@ -153,6 +153,7 @@ def configure_environment(args: argparse.Namespace) -> str:
             "DATABASE_URL": url,
             "THROTTLE_CHECKOUT": args.throttle,
             "DEBUG": "false",
+            "PROFILING": "false",  # silk's own queries and writes are not the code measured
         }
     )
     os.environ.setdefault("CACHE_KEY_PREFIX", "shopfast-checkout-perf")
