@@ -106,6 +106,13 @@ def ceiling_of(stats: Path) -> float:
     return gate_checks.stats_read(stats)[gate_checks.AGGREGATED].rps
 
 
+def metrics_read(port: int) -> dict[str, float]:
+    status, body = fetch(port, "/metrics")
+    if status != 200:
+        raise GateError(f"/metrics answered {status}")
+    return gate_checks.metrics_totals(body.decode())
+
+
 def redis_forget(prefix: str) -> None:
     """Delete the run's cache keys (a prefix of its own, so nothing else is touched)."""
     import redis
@@ -150,6 +157,9 @@ def measure(args: argparse.Namespace, out: Path) -> tuple[list[gate_checks.Gate]
 
     bouncer = None if args.direct else pgbouncer_start(base_url)
     server_env = dict(env)
+    # One metrics directory for both workers, so /metrics counts what all of them did.
+    server_env["PROMETHEUS_MULTIPROC_DIR"] = str(out / "prometheus")
+    (out / "prometheus").mkdir()
     if bouncer:
         server_env["DATABASE_URL"] = bouncer.url(gate_data.DATABASE)
     port = free_port()
@@ -167,9 +177,11 @@ def measure(args: argparse.Namespace, out: Path) -> tuple[list[gate_checks.Gate]
             "ceiling-start": locust_run("ceiling-start", "hello.py", *ceiling_args, host, out, env)
         }
         mixed = limits["mixed"]
+        counted = {"mixed": [metrics_read(port)]}
         stats["mixed"] = locust_run(
             "mixed", "mixed.py", mixed["users"], mixed["seconds"] * args.scale_time, host, out, env
         )
+        counted["mixed"].append(metrics_read(port))
         initial.update(gate_data.flash_sale_open(flash["stock"]))
         flash_env = {
             **env,
@@ -177,6 +189,7 @@ def measure(args: argparse.Namespace, out: Path) -> tuple[list[gate_checks.Gate]
             "FLASH_TOKENS_FILE": str(out / "flash_tokens.txt"),
             "FLASH_RESULT_FILE": str(out / "flash_sale.json"),
         }
+        counted["flash_sale"] = [metrics_read(port)]
         stats["flash_sale"] = locust_run(
             "flash_sale",
             "flash_sale.py",
@@ -187,6 +200,7 @@ def measure(args: argparse.Namespace, out: Path) -> tuple[list[gate_checks.Gate]
             flash_env,
         )
         checkout_data.orders_watermark()  # the server has finished what it accepted
+        counted["flash_sale"].append(metrics_read(port))
         stats["ceiling-end"] = locust_run("ceiling-end", "hello.py", *ceiling_args, host, out, env)
         pooled = bouncer.stats(gate_data.DATABASE) if bouncer else None
     finally:
@@ -201,6 +215,11 @@ def measure(args: argparse.Namespace, out: Path) -> tuple[list[gate_checks.Gate]
     for scenario in ("mixed", "flash_sale"):
         rows = gate_checks.stats_read(stats[scenario])
         gates += gate_checks.scenario_gates(scenario, rows, limits[scenario], ceiling, scale)
+        gates.append(
+            gate_checks.queries_gate(
+                scenario, *counted[scenario], limits[scenario]["max_queries_per_request"]
+            )
+        )
     seen = json.loads((out / "flash_sale.json").read_text())
     gates += gate_data.invariants_check(initial, flash["stock"], seen)
     if bouncer:

@@ -65,6 +65,48 @@ def stats_read(path: Path) -> dict[str, Row]:
     return rows
 
 
+QUERIES = "queries"
+REQUESTS = "requests"
+_SQL = "django_db_execute_total"
+_ORM_CACHE = "shopfast_cache_requests_total"  # layer="orm", result="hit": answered by cachalot
+_HTTP = "django_http_requests_total_by_method_total"
+
+
+def metrics_totals(text: str) -> dict[str, float]:
+    """Sum the ORM queries and the requests in a /metrics page (every worker, every label).
+
+    A query counts whether PostgreSQL ran it or cachalot answered it from Redis: an N+1 on
+    cached catalog tables sends no SQL, but it still costs a round trip per row.
+    """
+    from prometheus_client.parser import text_string_to_metric_families
+
+    totals = {QUERIES: 0.0, REQUESTS: 0.0}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            cachalot_hit = sample.labels == {"layer": "orm", "result": "hit"}
+            if sample.name == _SQL or (sample.name == _ORM_CACHE and cachalot_hit):
+                totals[QUERIES] += sample.value
+            elif sample.name == _HTTP:
+                totals[REQUESTS] += sample.value
+    return totals
+
+
+def queries_gate(
+    scenario: str, before: dict[str, float], after: dict[str, float], limit: float
+) -> Gate:
+    """Judge ORM queries per request over a run: deterministic enough to catch an N+1."""
+    requests = after[REQUESTS] - before[REQUESTS]
+    queries = after[QUERIES] - before[QUERIES]
+    per_request = queries / requests if requests else float("inf")
+    return Gate(
+        scenario,
+        "queries per request (SQL + cachalot hits)",
+        round(per_request, 3),
+        f"<= {limit} ({queries:.0f} over {requests:.0f} requests)",
+        per_request <= limit,
+    )
+
+
 def latency_scale(ceiling_rps: float, reference_rps: float) -> float:
     """Return how much more time a machine slower than the reference gets (at least 1)."""
     if ceiling_rps <= 0:

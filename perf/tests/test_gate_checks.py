@@ -7,8 +7,12 @@ import pytest
 
 from perf.gate_checks import (
     AGGREGATED,
+    QUERIES,
+    REQUESTS,
     THRESHOLDS,
     latency_scale,
+    metrics_totals,
+    queries_gate,
     scenario_gates,
     stats_read,
     thresholds_load,
@@ -117,3 +121,42 @@ def test_every_group_the_locustfiles_send_has_a_threshold_in_each_scenario_that_
     for scenario in ("mixed", "flash_sale"):
         assert limits[scenario]["failure_ratio_max"] == 0.0  # the issue's rule: no failure at all
         assert 0 < limits[scenario]["throughput_floor"] < 1
+
+
+METRICS = """\
+# TYPE django_db_execute_total counter
+django_db_execute_total{alias="default",vendor="postgresql"} %(sql)s
+# TYPE shopfast_cache_requests_total counter
+shopfast_cache_requests_total{layer="orm",result="hit"} %(orm_hits)s
+shopfast_cache_requests_total{layer="orm",result="miss"} 999.0
+shopfast_cache_requests_total{layer="l1",result="hit"} 999.0
+# TYPE django_http_requests_total_by_method_total counter
+django_http_requests_total_by_method_total{method="GET"} %(gets)s
+django_http_requests_total_by_method_total{method="POST"} 10.0
+"""
+
+
+def page(sql: float, orm_hits: float, gets: float) -> dict:
+    return metrics_totals(METRICS % {"sql": sql, "orm_hits": orm_hits, "gets": gets})
+
+
+def test_queries_count_sql_and_cachalot_hits_but_no_other_cache_layer():
+    assert page(sql=100, orm_hits=50, gets=90) == {QUERIES: 150.0, REQUESTS: 100.0}
+
+
+def test_queries_per_request_are_judged_over_the_run_only():
+    before, after = page(100, 50, 90), page(400, 150, 290)  # +400 queries over +200 requests
+    gate = queries_gate("mixed", before, after, limit=2.0)
+    assert gate.passed and gate.value == 2.0
+
+
+def test_an_n_plus_one_hidden_by_cachalot_still_fails_the_queries_gate():
+    before = page(100, 50, 90)
+    after = page(300, 50 + 24 * 100, 190)  # 24 cachalot hits per request: no SQL, same cost
+    gate = queries_gate("mixed", before, after, limit=2.5)
+    assert not gate.passed and gate.value == 26.0
+
+
+def test_a_run_without_requests_fails_the_queries_gate():
+    same = page(100, 50, 90)
+    assert not queries_gate("mixed", same, same, limit=2.5).passed
