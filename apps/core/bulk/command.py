@@ -23,7 +23,10 @@ MAX_AUTO_WRITERS = 2  # a third writer gained nothing on 2 cores
 
 
 class BulkImportCommand(BaseCommand):
-    """Subclasses set ``help`` and build their importer in ``importer()``."""
+    """Subclasses set ``help`` and build their importer in ``importer()``.
+
+    An importer may set ``batch_size``: its rows per transaction when ``--batch-size`` is not given.
+    """
 
     formats: tuple[str, ...] = FORMATS
 
@@ -34,7 +37,8 @@ class BulkImportCommand(BaseCommand):
         parser.add_argument("file", help="the file to import")
         # Parsed as text so that a bad value is a CommandError, never an argparse exit.
         parser.add_argument(
-            "--batch-size", default=str(DEFAULT_BATCH_SIZE), help="rows per transaction"
+            "--batch-size",
+            help=f"rows per transaction (default: the importer's, else {DEFAULT_BATCH_SIZE:,})",
         )
         parser.add_argument("--errors", help="write every rejected row to this CSV file")
         parser.add_argument(
@@ -64,7 +68,6 @@ class BulkImportCommand(BaseCommand):
         return whole_number("--writers", raw, 1)
 
     def handle(self, *args, **options) -> None:
-        batch_size = whole_number("--batch-size", options["batch_size"], 1)
         max_line = whole_number("--max-line-bytes", options["max_line_bytes"], 64)
         writers = self._writers(options["writers"])
         fmt = options["format"]
@@ -74,6 +77,10 @@ class BulkImportCommand(BaseCommand):
             importer = self.importer(options)
         except DatabaseError as error:
             raise CommandError(f"database error: {error}") from None
+        raw_batch = options["batch_size"]
+        if raw_batch is None:
+            raw_batch = str(getattr(importer, "batch_size", DEFAULT_BATCH_SIZE))
+        batch_size = whole_number("--batch-size", raw_batch, 1)
         try:
             reader = RowReader(options["file"], importer.columns, fmt=fmt, max_line_bytes=max_line)
             report = ErrorReport(self.stderr._out, options["errors"])
