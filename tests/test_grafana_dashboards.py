@@ -14,7 +14,10 @@ from prometheus_client.samples import Sample
 from rest_framework.test import APIClient
 
 from apps.orders.payments import TestProvider
+from apps.orders.tests import conftest as orders_fixtures
 from apps.orders.tests.conftest import Shop, shop_build
+
+test_payments = orders_fixtures.test_payments  # the orders tests' fixture, shared here
 
 GRAFANA = Path(__file__).resolve().parent.parent / "grafana"
 DASHBOARDS = sorted((GRAFANA / "dashboards").glob("*.json"))
@@ -225,15 +228,6 @@ def exercise_the_app(shop: Shop, payments: type[TestProvider]) -> str:
 def shop(transactional_db) -> Shop:
     """The orders tests' stocked shop, in a transactional test so on_commit hooks run."""
     return shop_build()
-
-
-@pytest.fixture
-def test_payments(settings):
-    """Route payments through the TestProvider (as in the orders tests), reset around the test."""
-    settings.PAYMENT_PROVIDER = "apps.orders.payments.TestProvider"
-    TestProvider.reset()
-    yield TestProvider
-    TestProvider.reset()
 
 
 @pytest.mark.django_db(transaction=True)
