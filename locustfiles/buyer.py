@@ -9,11 +9,17 @@ run (``THROTTLE_CHECKOUT``), or a fast buyer's 429s count as failures.
 
 from __future__ import annotations
 
-import uuid
-
 from locust import FastHttpUser, between, task
 
-from locustfiles.common import API, catalog_sample, expect, idempotency_key, think_time, user_rng
+from locustfiles.common import (
+    API,
+    catalog_sample,
+    expect,
+    idempotency_key,
+    registration_body,
+    think_time,
+    user_rng,
+)
 
 
 class BuyerUser(FastHttpUser):
@@ -26,8 +32,7 @@ class BuyerUser(FastHttpUser):
         self.in_cart = 0
         self.last_checkout: tuple[str, bytes] | None = None  # key and the 201 body
         self.orders: list[str] = []
-        name = f"lb-{uuid.uuid4().hex[:20]}"
-        body = {"username": name, "email": f"{name}@load.invalid", "password": uuid.uuid4().hex}
+        body = registration_body("lb")
         with self.client.post(
             f"{API}/auth/register/", json=body, name="auth:register", catch_response=True
         ) as response:

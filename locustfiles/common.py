@@ -13,6 +13,7 @@ import json
 import os
 import random
 import re
+import secrets
 import threading
 import urllib.request
 import uuid
@@ -80,6 +81,18 @@ def user_rng(kind: str) -> random.Random:
     throughput, comparable between runs; ``LOCUST_SEED`` picks another set of streams.
     """
     return random.Random(f"{os.environ.get('LOCUST_SEED', '1')}-{kind}-{next(_users)}")
+
+
+# No hex digit in a password: Django's similarity validator compares character multisets, and two
+# random hex strings (a uuid username and a uuid password) came out "too similar" 1 time in ~25.
+_PASSWORD_ALPHABET = "GHJKLMNPQRSTUVWXYZghjkmnpqrstuvwxyz"
+
+
+def registration_body(prefix: str) -> dict[str, str]:
+    """Return a new user's registration: unique name, a password no validator refuses."""
+    name = f"{prefix}-{uuid.uuid4().hex[:20]}"
+    password = "".join(secrets.choice(_PASSWORD_ALPHABET) for _ in range(24))
+    return {"username": name, "email": f"{name}@load.invalid", "password": password}
 
 
 def think_time(default: float = 0.0) -> float:

@@ -16,13 +16,12 @@ from __future__ import annotations
 import itertools
 import json
 import os
-import uuid
 from collections import Counter
 from pathlib import Path
 
 from locust import FastHttpUser, between, events, task
 
-from locustfiles.common import API, expect, idempotency_key, think_time, user_rng
+from locustfiles.common import API, expect, idempotency_key, registration_body, think_time, user_rng
 
 SKU = os.environ.get("FLASH_SKU", "FLASH-1")
 _tokens = (
@@ -45,8 +44,7 @@ class FlashSaleUser(FastHttpUser):
         if index < len(_tokens):
             token = _tokens[index]
         else:
-            name = f"fs-{uuid.uuid4().hex[:20]}"
-            body = {"username": name, "email": f"{name}@load.invalid", "password": name}
+            body = registration_body("fs")
             with self.client.post(
                 f"{API}/auth/register/", json=body, name="auth:register", catch_response=True
             ) as response:

@@ -24,6 +24,7 @@ import argparse
 import json
 import os
 import secrets
+import signal
 import statistics
 import subprocess
 import sys
@@ -283,7 +284,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _stop_on_signal(signum, frame) -> None:
+    # SIGTERM would end the process without running the ``finally`` blocks that stop granian and
+    # pgbouncer: turn it into an exception that does.
+    raise GateError(f"stopped by signal {signum}")
+
+
 def main(argv: list[str] | None = None) -> int:
+    signal.signal(signal.SIGTERM, _stop_on_signal)
     args = parse_args(argv)
     out = args.report_dir or REPORT_ROOT / datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)

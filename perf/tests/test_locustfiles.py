@@ -75,3 +75,17 @@ def test_a_buyer_keeps_to_one_currency_in_proportion_to_its_skus():
     picks = [sample.skus_of_one_currency(rng) for _ in range(400)]
     assert {tuple(p) for p in picks} == {("E1", "E2", "E3"), ("U1",)}
     assert 200 < sum(p == ["E1", "E2", "E3"] for p in picks) < 380
+
+
+def test_load_test_registrations_always_pass_the_password_validators():
+    # A random hex password beside a hex username was refused as "too similar" once in a gate run.
+    from django.contrib.auth import get_user_model
+    from django.contrib.auth.password_validation import validate_password
+
+    from locustfiles.common import registration_body
+
+    bodies = [registration_body("lb") for _ in range(500)]
+    assert len({body["username"] for body in bodies}) == 500
+    for body in bodies:
+        user = get_user_model()(username=body["username"], email=body["email"])
+        validate_password(body["password"], user)  # raises ValidationError when refused
