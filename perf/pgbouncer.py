@@ -199,10 +199,19 @@ def runtime_dir_for(port: int) -> Path:
     return RUNTIME_ROOT / str(port)
 
 
-def _run_as_user() -> pwd.struct_passwd | None:
-    """The user pgbouncer drops to when we are root (it refuses to run as root); None otherwise."""
+def _run_as_user(upstream_host: str) -> pwd.struct_passwd | None:
+    """The user pgbouncer drops to when we are root (it refuses to run as root); None otherwise.
+
+    Upstream through a Unix socket (the embedded server, run as its own user): the socket
+    directory's owner, the one user sure to be allowed to connect there.
+    """
     if os.geteuid() != 0:
         return None
+    if upstream_host.startswith("/"):
+        with suppress(OSError, KeyError):
+            owner = pwd.getpwuid(os.stat(upstream_host).st_uid)
+            if owner.pw_uid != 0:
+                return owner
     for name in RUN_AS_USERS:
         with suppress(KeyError):
             return pwd.getpwnam(name)
@@ -239,7 +248,7 @@ def pgbouncer_start(
         (runtime_dir / stale).unlink(missing_ok=True)
 
     command = [binary]
-    if run_as := _run_as_user():
+    if run_as := _run_as_user(params["host"]):
         # The dropped-privilege process writes its log and pidfile here.
         for path in [runtime_dir, *runtime_dir.iterdir()]:
             os.chown(path, run_as.pw_uid, run_as.pw_gid)
