@@ -18,7 +18,6 @@ import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings as django_settings
@@ -27,6 +26,7 @@ from django.test import Client
 from nplusone.core import signals
 
 from benchmarks.conftest import BASELINE_URL, OURS_UNCACHED_URL, OURS_URL, PERF_URLCONF
+from config.bootstrap import database_url_of
 
 pytestmark = pytest.mark.benchmark_suite
 
@@ -142,14 +142,7 @@ def best_times(client: Client, urls: list[str]) -> dict[str, float]:
 
 def production_env() -> dict[str, str]:
     """Environment for a child process on production settings, reading this test's database."""
-    db = connection.settings_dict
-    host = db["HOST"] or "localhost"
-    credentials = f"{quote(db['USER'] or '', safe='')}:{quote(db['PASSWORD'] or '', safe='')}"
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    if host.startswith("/"):  # a Unix socket directory (embedded PostgreSQL): libpq's ?host= form
-        url = f"postgresql://{credentials}@/{db['NAME']}?host={host}"
-    else:
-        url = f"postgres://{credentials}@{host}{port}/{db['NAME']}"
+    url = database_url_of(connection.settings_dict)
     return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "perf.settings_perf",

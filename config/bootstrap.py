@@ -106,6 +106,22 @@ def redis_url() -> str:
     return url
 
 
+def database_url_of(db: dict) -> str:
+    """Return a DATABASE_URL for Django's settings dict ``db``: TCP, or a Unix socket directory.
+
+    For child processes that must reach the same database as this one, e.g. pytest-django's
+    renamed test database, which exists in this process's settings only.
+    """
+    from urllib.parse import quote
+
+    credentials = f"{quote(db['USER'] or '', safe='')}:{quote(db['PASSWORD'] or '', safe='')}"
+    host = db["HOST"] or "localhost"
+    if host.startswith("/"):  # a Unix socket directory (embedded PostgreSQL): libpq's ?host= form
+        return f"postgresql://{credentials}@/{db['NAME']}?host={host}"
+    port = f":{db['PORT']}" if db["PORT"] else ""
+    return f"postgres://{credentials}@{host}{port}/{db['NAME']}"
+
+
 def ensure_database_exists(url: str) -> bool:
     """Create the database in ``url`` if the server answers but lacks it; True if created."""
     import psycopg

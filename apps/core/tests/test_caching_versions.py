@@ -9,6 +9,7 @@ from django.db import connection
 
 from apps.core.caching import remote, versions
 from apps.core.caching.versions import versions_current
+from config.bootstrap import database_url_of
 
 
 def _no_round_trips(monkeypatch) -> None:
@@ -85,9 +86,7 @@ def test_a_reconnect_empties_the_copy():
 
 
 def _database_url() -> str:
-    params = connection.settings_dict
-    host = params["HOST"] or "127.0.0.1"
-    return f"postgres://{params['USER']}@{host}:{params['PORT'] or 5432}/{params['NAME']}"
+    return database_url_of(connection.settings_dict)
 
 
 def _inherited_env() -> dict:

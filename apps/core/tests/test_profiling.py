@@ -16,11 +16,12 @@ import secrets
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from django.conf import settings
 from django.db import connection
+
+from config.bootstrap import database_url_of
 
 BASE_DIR = Path(__file__).resolve().parents[3]
 PRODUCTS_URL = "/api/v1/products/"
@@ -94,13 +95,7 @@ def child_run(probe: str, env: dict[str, str], *args: str, setup: bool = True) -
 
 def database_url() -> str:
     """Return a URL of this test run's database (pytest-django renamed it in this process only)."""
-    db = connection.settings_dict
-    credentials = f"{quote(db['USER'] or '', safe='')}:{quote(db['PASSWORD'] or '', safe='')}"
-    host = db["HOST"] or "localhost"
-    if host.startswith("/"):  # a Unix socket directory (embedded PostgreSQL): libpq's ?host= form
-        return f"postgresql://{credentials}@/{db['NAME']}?host={host}"
-    port = f":{db['PORT']}" if db["PORT"] else ""
-    return f"postgres://{credentials}@{host}{port}/{db['NAME']}"
+    return database_url_of(connection.settings_dict)
 
 
 # --- Probes: run in the child process ------------------------------------------------------------
