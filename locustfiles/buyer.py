@@ -16,7 +16,7 @@ from locustfiles.common import (
     catalog_sample,
     expect,
     idempotency_key,
-    registration_body,
+    register,
     think_time,
     user_rng,
 )
@@ -32,13 +32,7 @@ class BuyerUser(FastHttpUser):
         self.in_cart = 0
         self.last_checkout: tuple[str, bytes] | None = None  # key and the 201 body
         self.orders: list[str] = []
-        body = registration_body("lb")
-        with self.client.post(
-            f"{API}/auth/register/", json=body, name="auth:register", catch_response=True
-        ) as response:
-            if not expect(response, 201):
-                raise RuntimeError(f"registration failed: {response.status_code}")
-            self.headers = {"Authorization": f"Token {response.json()['token']}"}
+        self.headers = {"Authorization": f"Token {register(self.client, 'lb')}"}
 
     @task(4)
     def cart_add(self) -> None:

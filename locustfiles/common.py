@@ -95,6 +95,19 @@ def registration_body(prefix: str) -> dict[str, str]:
     return {"username": name, "email": f"{name}@load.invalid", "password": password}
 
 
+def register(client, prefix: str) -> str:
+    """Register a new user through the API with ``client`` (a Locust user's); return its token."""
+    with client.post(
+        f"{API}/auth/register/",
+        json=registration_body(prefix),
+        name="auth:register",
+        catch_response=True,
+    ) as response:
+        if not expect(response, 201):
+            raise RuntimeError(f"registration failed: {response.status_code}")
+        return response.json()["token"]
+
+
 def think_time(default: float = 0.0) -> float:
     """Return the longest pause between a user's tasks (``LOCUST_WAIT_MAX``; 0: none)."""
     return float(os.environ.get("LOCUST_WAIT_MAX", default))

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from locust import FastHttpUser, between, events, task
 
-from locustfiles.common import API, expect, idempotency_key, registration_body, think_time, user_rng
+from locustfiles.common import API, expect, idempotency_key, register, think_time, user_rng
 
 SKU = os.environ.get("FLASH_SKU", "FLASH-1")
 _tokens = (
@@ -41,16 +41,7 @@ class FlashSaleUser(FastHttpUser):
     def on_start(self) -> None:
         self.rng = user_rng("flash")
         index = next(_next_token)
-        if index < len(_tokens):
-            token = _tokens[index]
-        else:
-            body = registration_body("fs")
-            with self.client.post(
-                f"{API}/auth/register/", json=body, name="auth:register", catch_response=True
-            ) as response:
-                if not expect(response, 201):
-                    raise RuntimeError(f"registration failed: {response.status_code}")
-                token = response.json()["token"]
+        token = _tokens[index] if index < len(_tokens) else register(self.client, "fs")
         self.headers = {"Authorization": f"Token {token}"}
 
     def _checkout(self, key: str, body: bytes, name: str):
