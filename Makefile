@@ -40,7 +40,7 @@ test-pgbouncer: sync ## checkout concurrency, stock-feed and lock tests once thr
 perf-gate: sync ## Locust through pgbouncer + granian (2 workers, prod settings): fails on errors, p95, throughput, stock invariants
 	$(RUN) python -m perf.gate
 
-perf-gate-regression: sync ## the gate with a deliberate 50 ms sleep in the product list: passes only if the gate fails
+perf-gate-regression: sync ## the gate with a deliberate 100 ms sleep in the product list: passes only if the gate fails
 	$(RUN) python -m perf.gate --inject sleep; test $$? -eq 1
 
 sql-check: sync

@@ -13,7 +13,7 @@ from django.core.exceptions import ImproperlyConfigured
 
 from apps.catalog.models import Product
 
-SLEEP_SECONDS = 0.05
+SLEEP_SECONDS = 0.1
 
 
 def regression_inject(kind: str, rows: list[dict[str, Any]]) -> None:

@@ -217,7 +217,7 @@ IDEMPOTENCY_KEY_TTL_HOURS = env.float("IDEMPOTENCY_KEY_TTL_HOURS", default=24.0)
 
 # --- Perf gate ------------------------------------------------------------------------------------
 # A deliberate regression in the product list, to show that `make perf-gate` fails on one:
-# "sleep" (50 ms per uncached list) or "nplusone" (one query per listed product). Never set it in
+# "sleep" (100 ms per uncached list) or "nplusone" (one query per listed product). Never set it in
 # production; the gate's report names it when it is on.
 PERF_INJECT_REGRESSION = env("PERF_INJECT_REGRESSION", default="")
 
