@@ -122,6 +122,13 @@ def database_url_of(db: dict) -> str:
     return f"postgres://{credentials}@{host}{port}/{db['NAME']}"
 
 
+def database_url_named(url: str, name: str) -> str:
+    """Return ``url`` pointing at database ``name`` (same server, user and options)."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
 def ensure_database_exists(url: str) -> bool:
     """Create the database in ``url`` if the server answers but lacks it; True if created."""
     import psycopg

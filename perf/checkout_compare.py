@@ -38,8 +38,8 @@ from collections.abc import Callable
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
+from config.bootstrap import database_url_named
 from perf import checkout_waits
 from perf.checkout_report import (
     CheckoutRun,
@@ -119,12 +119,6 @@ def perf_db_name(value: str) -> str:
     return value
 
 
-def database_url_for(base_url: str, name: str) -> str:
-    """Return ``base_url`` pointing at database ``name`` (same server, user and options)."""
-    parts = urlsplit(base_url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
-
-
 def key_prefix(run_id: str, scenario: str, round_: int) -> str:
     prefix = f"{run_id}-{scenario}-{round_}"
     if len(prefix) > 40:  # leaves room for "-thread-counter" within the 64-char limit
@@ -144,7 +138,7 @@ def configure_environment(args: argparse.Namespace) -> str:
     from config import bootstrap
 
     base = os.environ.get("DATABASE_URL") or bootstrap.database_url()
-    url = database_url_for(base, args.db_name)
+    url = database_url_named(base, args.db_name)
     alphabet = string.ascii_letters + string.digits
     os.environ.update(
         {

@@ -14,11 +14,11 @@ import os
 import subprocess
 import sys
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
 from psycopg import sql
 
+from config.bootstrap import database_url_named
 from perf.gate_checks import Gate
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -29,13 +29,10 @@ FLASH_SKU = "FLASH-SALE-1"
 ACTIVE = ("placed", "paid", "fulfilled")  # order statuses that keep their units
 
 
-def database_url(base_url: str, name: str) -> str:
-    """Return ``base_url`` pointing at database ``name`` (same server, user and options)."""
-    return urlunsplit(urlsplit(base_url)._replace(path=f"/{name}"))
-
-
 def _admin(base_url: str) -> psycopg.Connection:
-    return psycopg.connect(database_url(base_url, "postgres"), autocommit=True, connect_timeout=10)
+    return psycopg.connect(
+        database_url_named(base_url, "postgres"), autocommit=True, connect_timeout=10
+    )
 
 
 def fingerprint() -> str:
@@ -69,7 +66,7 @@ def template_ensure(base_url: str, env: dict[str, str]) -> bool:
             return False
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(_ident(TEMPLATE)))
         conn.execute(sql.SQL("CREATE DATABASE {}").format(_ident(TEMPLATE)))
-    build_env = {**env, "DATABASE_URL": database_url(base_url, TEMPLATE)}
+    build_env = {**env, "DATABASE_URL": database_url_named(base_url, TEMPLATE)}
     _manage(build_env, "migrate", "--no-input", "-v", "0")
     _manage(build_env, "seed_catalog", *SEED_ARGS)
     with _admin(base_url) as conn:
@@ -90,7 +87,7 @@ def database_fresh(base_url: str) -> str:
         conn.execute(
             sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(_ident(DATABASE), _ident(TEMPLATE))
         )
-    return database_url(base_url, DATABASE)
+    return database_url_named(base_url, DATABASE)
 
 
 # --- inside the run's database (Django set up on it) ----------------------------------------------

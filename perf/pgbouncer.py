@@ -42,6 +42,8 @@ from string import Template
 import psycopg
 from psycopg import conninfo, sql
 
+from config.bootstrap import database_url_named
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATE = BASE_DIR / "perf" / "pgbouncer.ini"
 RUNTIME_ROOT = BASE_DIR / "perf" / "reports" / "pgbouncer"
@@ -335,12 +337,6 @@ def pgbouncer_find(port: int, runtime_dir: Path | None = None) -> Pgbouncer | No
 
 
 # --- tests through the bouncer --------------------------------------------------------------------
-def _with_dbname(url: str, dbname: str) -> str:
-    params = conninfo.conninfo_to_dict(url)
-    params["dbname"] = dbname
-    return conninfo.make_conninfo(**params)
-
-
 def testdb_name(upstream_url: str) -> str:
     """The test database: TEST_DATABASE_NAME, else test_<name>_pgbouncer (not a plain run's)."""
     upstream = upstream_params(upstream_url)
@@ -370,7 +366,7 @@ def testdb_create(upstream_url: str, name: str) -> None:
 
 def testdb_drop(upstream_url: str, name: str) -> None:
     """Drop the test database directly on PostgreSQL, cutting any connection left on it."""
-    with psycopg.connect(_with_dbname(upstream_url, "postgres"), autocommit=True) as conn:
+    with psycopg.connect(database_url_named(upstream_url, "postgres"), autocommit=True) as conn:
         conn.execute(
             sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
         )

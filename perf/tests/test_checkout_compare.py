@@ -5,10 +5,10 @@ import json
 
 import pytest
 
+from config.bootstrap import database_url_named
 from perf.checkout_compare import (
     HOT_SKU,
     SPREAD3_BODIES,
-    database_url_for,
     key_prefix,
     parse_args,
     parse_scenarios,
@@ -94,7 +94,7 @@ def test_scenarios_option_refuses_unknown_repeated_or_ratio_less_lists(value):
     ],
 )
 def test_database_url_keeps_server_user_and_options_and_swaps_the_name(base, expected):
-    assert database_url_for(base, "shopfast_checkout_perf") == expected
+    assert database_url_named(base, "shopfast_checkout_perf") == expected
 
 
 def test_key_prefix_leaves_room_for_thread_and_counter_in_64_characters():
