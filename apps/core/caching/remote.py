@@ -137,7 +137,7 @@ def write_lost() -> None:
 
 
 def after_outage(hook: Callable[[], None]) -> None:
-    """Run ``hook`` (once per process) when Redis answers again after writes to it were lost."""
+    """Register ``hook`` (once) to run whenever Redis answers again after writes to it were lost."""
     if hook not in _after_outage:
         _after_outage.append(hook)
 
