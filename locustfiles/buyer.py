@@ -59,13 +59,7 @@ class BuyerUser(FastHttpUser):
         if not self.in_cart:
             return
         key = idempotency_key()
-        with self.client.post(
-            f"{API}/checkout/",
-            data=b"",
-            headers={**self.headers, "Idempotency-Key": key},
-            name="checkout",
-            catch_response=True,
-        ) as response:
+        with self._checkout_post(key, "checkout") as response:
             answered = expect(response, 201, 409, code="insufficient_stock")
             if answered and response.status_code == 201:
                 self.in_cart = 0
@@ -73,6 +67,16 @@ class BuyerUser(FastHttpUser):
                 self.orders.append(response.json()["number"])
         if response.status_code == 409:
             self._cart_empty()  # a sold-out line would fail every later checkout too
+
+    def _checkout_post(self, key: str, name: str):
+        """Check the cart out under ``key`` (an empty body buys the cart)."""
+        return self.client.post(
+            f"{API}/checkout/",
+            data=b"",
+            headers={**self.headers, "Idempotency-Key": key},
+            name=name,
+            catch_response=True,
+        )
 
     def _cart_empty(self) -> None:
         with self.client.get(
@@ -95,13 +99,7 @@ class BuyerUser(FastHttpUser):
         if not self.last_checkout:
             return
         key, first = self.last_checkout
-        with self.client.post(
-            f"{API}/checkout/",
-            data=b"",
-            headers={**self.headers, "Idempotency-Key": key},
-            name="checkout:replay",
-            catch_response=True,
-        ) as response:
+        with self._checkout_post(key, "checkout:replay") as response:
             if expect(response, 201) and response.content != first:
                 response.failure("a replay answered a different body")
 
