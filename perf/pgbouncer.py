@@ -4,8 +4,10 @@
     uv run python -m perf.pgbouncer status|stop [--port 6432]
     uv run python -m perf.pgbouncer test [PYTEST ARGS...]   # run tests through a fresh bouncer
 
-Renders ``perf/pgbouncer.ini`` into a runtime directory (``perf/reports/pgbouncer/<port>/``,
-git-ignored: config, userlist, log, pidfile) and runs ``pgbouncer`` on 127.0.0.1 in front of the
+Renders ``perf/pgbouncer.ini`` into a runtime directory (config, userlist, log, pidfile) under the
+system's temporary folder, ``shopfast-pgbouncer-<checkout hash>/<port>/``: pgbouncer drops to another
+user, who may not be allowed into the checkout (root's home is mode 700). It runs ``pgbouncer`` on
+127.0.0.1 in front of the
 PostgreSQL of ``--upstream`` / ``DATABASE_URL`` (default ``postgres://postgres@127.0.0.1:5432``).
 Installs the Debian package with apt-get when the binary is missing. As root it runs pgbouncer
 with ``-u postgres`` (it refuses to run as root) and hands the runtime directory to that user.
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import atexit
+import hashlib
 import os
 import pwd
 import shutil
@@ -32,6 +35,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
@@ -46,7 +50,11 @@ from config.bootstrap import database_url_named
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATE = BASE_DIR / "perf" / "pgbouncer.ini"
-RUNTIME_ROOT = BASE_DIR / "perf" / "reports" / "pgbouncer"
+# Outside the checkout: the user pgbouncer runs as must reach its files wherever the checkout is.
+# One root per checkout, so that two checkouts' CLI bouncers never share a pidfile.
+RUNTIME_ROOT = Path(tempfile.gettempdir()) / (
+    "shopfast-pgbouncer-" + hashlib.blake2b(str(BASE_DIR).encode(), digest_size=5).hexdigest()
+)
 HOST = "127.0.0.1"
 DEFAULT_PORT = 6432
 DEFAULT_UPSTREAM = "postgres://postgres@127.0.0.1:5432/shopfast"
@@ -241,6 +249,9 @@ def pgbouncer_start(
         raise PgbouncerError(f"{HOST}:{port} is already taken (another pgbouncer?)")
     runtime_dir = (runtime_dir or runtime_dir_for(port)).resolve()
     runtime_dir.mkdir(parents=True, exist_ok=True)
+    # Traversable by the user pgbouncer drops to, whatever the umask.
+    for folder in (runtime_dir.parent, runtime_dir):
+        folder.chmod(0o755)
     params = upstream_params(upstream_url)
     config = runtime_dir / "pgbouncer.ini"
     config.write_text(config_render(upstream_url, port, runtime_dir))

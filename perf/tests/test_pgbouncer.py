@@ -4,6 +4,7 @@ The failure tests show what the settings in docs/pgbouncer.md protect against: e
 connection a client just used from a second client, as a busy app server would by chance.
 """
 
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -177,3 +178,16 @@ def test_stop_leaves_no_process_no_pidfile_and_a_closed_port(bouncer):
     assert not pidfile.exists()
     with pytest.raises(psycopg.OperationalError):
         psycopg.connect(started.url("postgres"), connect_timeout=2).close()
+
+
+def test_runtime_files_live_where_the_user_it_drops_to_can_reach_them(bouncer):
+    # A checkout under root's mode-700 home was unreachable for "postgres": pgbouncer exited.
+    from perf.pgbouncer import BASE_DIR, _run_as_user, upstream_params
+
+    assert BASE_DIR not in bouncer.runtime_dir.parents
+    run_as = _run_as_user(upstream_params(upstream_of_this_run())["host"])
+    if run_as is None:
+        pytest.skip("not root: pgbouncer runs as this user")
+    for check, path in (("-w", bouncer.runtime_dir), ("-r", bouncer.runtime_dir / "pgbouncer.ini")):
+        probe = subprocess.run(["runuser", "-u", run_as.pw_name, "--", "test", check, str(path)])
+        assert probe.returncode == 0, (run_as.pw_name, check, path)
