@@ -65,7 +65,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     return Response(envelope(code, text), status=exc.status_code, headers=headers)
 
 
-def _json_error(code: str, detail: str, status_code: int):
+def json_error(code: str, detail: str, status_code: int):
     from django.http import HttpResponse
 
     from apps.core.renderers import dumps
@@ -76,16 +76,16 @@ def _json_error(code: str, detail: str, status_code: int):
 
 
 def bad_request(request, exception=None):
-    return _json_error("bad_request", "Bad request.", status.HTTP_400_BAD_REQUEST)
+    return json_error("bad_request", "Bad request.", status.HTTP_400_BAD_REQUEST)
 
 
 def permission_denied(request, exception=None):
-    return _json_error("permission_denied", "Permission denied.", status.HTTP_403_FORBIDDEN)
+    return json_error("permission_denied", "Permission denied.", status.HTTP_403_FORBIDDEN)
 
 
 def page_not_found(request, exception=None):
-    return _json_error("not_found", "Not found.", status.HTTP_404_NOT_FOUND)
+    return json_error("not_found", "Not found.", status.HTTP_404_NOT_FOUND)
 
 
 def server_error(request):
-    return _json_error("server_error", "Internal server error.", 500)
+    return json_error("server_error", "Internal server error.", 500)

@@ -1,6 +1,13 @@
-"""Operational endpoints: liveness, readiness."""
+"""Operational endpoints: liveness, readiness, metrics."""
 
+import ipaddress
 import logging
+from functools import cache
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.utils.crypto import constant_time_compare
+from django_prometheus.exports import ExportToDjangoView
 
 from django.db import connection
 from django_redis import get_redis_connection
@@ -9,6 +16,8 @@ from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
+
+from apps.core.exceptions import json_error
 
 logger = logging.getLogger(__name__)
 
@@ -73,3 +82,41 @@ class ReadyzView(APIView):
             }
             return Response(body, status=503)
         return Response({"status": "ok", "checks": results})
+
+
+def metrics(request):
+    """Serve Prometheus text to a scraper with the bearer token, or from an allowed network.
+
+    With ``METRICS_TOKEN`` set, ``Authorization: Bearer <token>`` is required from anywhere
+    (``401`` otherwise); without it, only clients in ``METRICS_ALLOWED_NETWORKS`` (loopback by
+    default) are served (``403`` otherwise). The figures name endpoints, error rates and
+    database timings: nothing an anonymous client should read.
+    """
+    token = settings.METRICS_TOKEN
+    if token:
+        presented = request.headers.get("Authorization", "")
+        if not constant_time_compare(presented, f"Bearer {token}"):
+            response = json_error("not_authenticated", "A metrics bearer token is required.", 401)
+            response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+            return response
+    elif not _address_allowed(request.META.get("REMOTE_ADDR", "")):
+        return json_error("permission_denied", "Metrics are not served to this address.", 403)
+    return ExportToDjangoView(request)
+
+
+def _address_allowed(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in network for network in _allowed_networks())
+
+
+@cache
+def _allowed_networks() -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+    return tuple(
+        ipaddress.ip_network(net, strict=False) for net in settings.METRICS_ALLOWED_NETWORKS
+    )
+
+
+setting_changed.connect(lambda **kwargs: _allowed_networks.cache_clear(), weak=False)

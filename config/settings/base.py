@@ -164,7 +164,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 
 # --- DRF ------------------------------------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -259,6 +259,11 @@ SILKY_PERMISSIONS = _silk_permitted
 
 # --- Metrics --------------------------------------------------------------------------------------
 PROMETHEUS_EXPORT_MIGRATIONS = False
+# /metrics: with a token, "Authorization: Bearer <token>" from anywhere; without one, only these
+# networks (loopback: a Prometheus on the same host). Behind a reverse proxy on the same host every
+# client looks like loopback: set the token (prod's deploy check says so) or block the path there.
+METRICS_TOKEN = env("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"])
 
 LOGGING = {
     "version": 1,

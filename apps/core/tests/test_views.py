@@ -49,6 +49,34 @@ def test_metrics_are_prometheus_text(client):
     assert b"django_http_requests_total_by_method_total" in response.content
 
 
+@pytest.mark.django_db
+def test_metrics_with_a_token_set_need_it_as_a_bearer_token(client, settings):
+    settings.METRICS_TOKEN = "s3cret-scrape-token"
+    missing = client.get("/metrics")
+    wrong = client.get("/metrics", HTTP_AUTHORIZATION="Bearer nope")
+    right = client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-scrape-token")
+
+    for refused in (missing, wrong):
+        assert refused.status_code == 401
+        assert refused.json()["code"] == "not_authenticated"
+        assert refused["WWW-Authenticate"].startswith("Bearer")
+    assert right.status_code == 200
+    assert b"django_http_requests_total_by_method_total" in right.content
+
+
+@pytest.mark.django_db
+def test_metrics_without_a_token_are_served_only_to_allowed_networks(client, settings):
+    settings.METRICS_TOKEN = ""
+    outside = client.get("/metrics", REMOTE_ADDR="203.0.113.9")
+    assert outside.status_code == 403
+    assert outside.json()["code"] == "permission_denied"
+    assert client.get("/metrics", REMOTE_ADDR="::1").status_code == 200
+
+    settings.METRICS_ALLOWED_NETWORKS = ["203.0.113.0/24"]
+    assert client.get("/metrics", REMOTE_ADDR="203.0.113.9").status_code == 200
+    assert client.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 403
+
+
 def test_unknown_url_is_a_404_envelope(client):
     response = client.get("/no/such/page")
     assert response.status_code == 404
