@@ -6,10 +6,9 @@ from functools import cache
 
 from django.conf import settings
 from django.core.signals import setting_changed
+from django.db import connection
 from django.utils.crypto import constant_time_compare
 from django_prometheus.exports import ExportToDjangoView
-
-from django.db import connection
 from django_redis import get_redis_connection
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import serializers
