@@ -4,10 +4,10 @@
     uv run python -m perf.pgbouncer status|stop [--port 6432]
     uv run python -m perf.pgbouncer test [PYTEST ARGS...]   # run tests through a fresh bouncer
 
-Renders ``perf/pgbouncer.ini`` into a runtime directory (config, userlist, log, pidfile) under the
-system's temporary folder, ``shopfast-pgbouncer-<checkout hash>/<port>/``: pgbouncer drops to another
-user, who may not be allowed into the checkout (root's home is mode 700). It runs ``pgbouncer`` on
-127.0.0.1 in front of the
+Renders ``perf/pgbouncer.ini`` into a runtime directory (config, userlist, log, pidfile) under
+the system's temporary folder, ``shopfast-pgbouncer-<checkout hash>/<port>/``: pgbouncer drops to
+another user, who may not be allowed into the checkout (root's home is mode 700). It runs
+``pgbouncer`` on 127.0.0.1 in front of the
 PostgreSQL of ``--upstream`` / ``DATABASE_URL`` (default ``postgres://postgres@127.0.0.1:5432``).
 Installs the Debian package with apt-get when the binary is missing. As root it runs pgbouncer
 with ``-u postgres`` (it refuses to run as root) and hands the runtime directory to that user.
