@@ -1,10 +1,8 @@
 """Run the service: prepare the database, seed an empty catalog, then serve with granian."""
 
 import os
-import shutil
 import signal
 import subprocess
-import sys
 import time
 
 from django.conf import settings
@@ -12,6 +10,7 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 
 from config import bootstrap
+from config.web import granian_command, metrics_dir_fresh, static_options
 
 STOP_GRACE = 20  # seconds granian gets to finish in-flight requests after a stop
 
@@ -64,22 +63,14 @@ class Command(BaseCommand):
         env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
         env["DEBUG"] = "true" if options["debug"] else env.get("DEBUG", "false")
         # One metrics directory for all workers, emptied at start (prometheus_client multiprocess).
-        metrics_dir = bootstrap.DATA_DIR / "prometheus"
-        shutil.rmtree(metrics_dir, ignore_errors=True)
-        metrics_dir.mkdir(parents=True)
-        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir)
-        command = [
-            sys.executable, "-m", "granian",
-            "--interface", "wsgi",
-            "--host", options["host"],
-            "--port", str(options["port"]),
-            "--workers", str(options["workers"]),
-            "--blocking-threads", str(options["blocking_threads"]),
-            "--static-path-route", "/" + settings.STATIC_URL.strip("/"),
-            "--static-path-mount", str(settings.STATIC_ROOT),
-            "--no-ws",
-            "config.wsgi:application",
-        ]  # fmt: skip
+        env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir_fresh(bootstrap.DATA_DIR / "prometheus"))
+        command = granian_command(
+            options["host"],
+            options["port"],
+            options["workers"],
+            options["blocking_threads"],
+            *static_options(settings.STATIC_ROOT),
+        )
         self.stdout.write(
             f"serving on http://{options['host']}:{options['port']}/ "
             f"({options['workers']} workers, DEBUG={env['DEBUG']}); Ctrl+C stops"
