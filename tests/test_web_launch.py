@@ -105,7 +105,8 @@ def launched(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[L
 
 
 def requests_counted(text: str) -> float:
-    pattern = r'^django_http_requests_total_by_view_transport_method_total\{[^}]*view="healthz"[^}]*\} (\S+)$'
+    name = "django_http_requests_total_by_view_transport_method_total"
+    pattern = rf'^{name}\{{[^}}]*view="healthz"[^}}]*\}} (\S+)$'
     return sum(float(value) for value in re.findall(pattern, text, re.MULTILINE))
 
 
