@@ -6,3 +6,5 @@ Only ``perf/http_compare.py`` uses this module; production keeps ``config.urls``
 from config.settings.prod import *  # noqa: F403
 
 ROOT_URLCONF = "config.urls_perf"
+# Load runs speak plain HTTP on loopback: no redirect to HTTPS.
+SECURE_SSL_REDIRECT = False

@@ -6,7 +6,7 @@ class CoreConfig(AppConfig):
     label = "core"
 
     def ready(self) -> None:
-        from apps.core import converters  # noqa: F401  registers the <id:...> URL converter
+        from apps.core import checks, converters  # noqa: F401  register checks, URL converters
         from apps.core.caching import remote
         from apps.core.caching.orm import orm_invalidate_all
 

@@ -219,6 +219,7 @@ def silk_env(**extra: str) -> dict[str, str]:
         # Every request reaches the view and its SQL: silk must have queries to record.
         "CACHE_RESPONSES": "0",
         "CACHALOT_ENABLED": "0",
+        "SECURE_SSL_REDIRECT": "0",  # the test client speaks plain HTTP
         **extra,
     }
 

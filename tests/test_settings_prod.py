@@ -1,0 +1,59 @@
+"""Production settings, loaded in a fresh process the way a deployment loads them."""
+
+import os
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        **env,
+    }
+    for name in ("SECURE_SSL_REDIRECT", "SECURE_HSTS_SECONDS", "METRICS_TOKEN"):
+        if name not in env:
+            environment.pop(name, None)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def test_the_documented_production_environment_passes_check_deploy_with_no_warning():
+    done = manage("check", "--deploy", "--fail-level", "WARNING", METRICS_TOKEN="t" * 40)
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "System check identified no issues" in done.stdout
+
+
+def test_check_deploy_warns_when_metrics_have_no_token():
+    done = manage("check", "--deploy", "--fail-level", "WARNING")
+
+    assert done.returncode != 0
+    assert "shopfast.W001" in done.stderr
+
+
+def test_production_redirects_to_https_and_sends_hsts_but_probes_stay_on_http():
+    script = (
+        "from django.conf import settings as s; "
+        "print(s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS, s.SECURE_PROXY_SSL_HEADER, "
+        "s.SECURE_REDIRECT_EXEMPT)"
+    )
+    done = manage("shell", "-c", script)
+
+    assert done.returncode == 0, done.stderr[-3000:]
+    redirect, hsts, proxy_header, exempt = done.stdout.strip().splitlines()[-1].split(" ", 3)
+    assert redirect == "True" and int(hsts) >= 31_536_000
+    assert "HTTP_X_FORWARDED_PROTO" in proxy_header
+    assert all(path in exempt for path in ("healthz", "readyz", "metrics"))
