@@ -96,8 +96,9 @@ def catalog_invalidate(*, listing: bool, product_slugs: Iterable[str] = ()) -> N
     try:
         remote.versions_bump(names)
     except Unavailable:
-        # Nothing is served from Redis while it is away, and the epoch is bumped on its return.
-        logger.warning("cache invalidation deferred, redis unavailable: %s", names)
+        # Nothing is served from Redis while it is away, and the epoch is bumped on its return;
+        # the breaker logs the outage (once per interval, with a count), not each lost bump.
+        logger.debug("cache invalidation deferred, redis unavailable: %s", names)
 
 
 def catalog_invalidate_products(product_ids: Iterable[int], *, listing: bool) -> None:

@@ -105,14 +105,15 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = bootstrap.redis_url()
 CACHES = {
     "default": {
-        "BACKEND": "django_redis.cache.RedisCache",
+        # django-redis behind the breaker, a per-process memory cache while Redis is away.
+        "BACKEND": "apps.core.caching.backend.GuardedRedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": env("CACHE_KEY_PREFIX", default="shopfast"),
         "OPTIONS": {
             "SOCKET_CONNECT_TIMEOUT": 1,
             "SOCKET_TIMEOUT": 1,
-            # A cache outage must not turn into 500s: the cache is an optimisation.
-            "IGNORE_EXCEPTIONS": True,
+            # Both backends send errors to the breaker instead (apps/core/caching/).
+            "IGNORE_EXCEPTIONS": False,
         },
     }
 }
@@ -123,8 +124,8 @@ CACHES["cachalot"] = {
     "BACKEND": "apps.core.caching.orm.CountingRedisCache",
     "KEY_PREFIX": f"{CACHES['default']['KEY_PREFIX']}:orm:{DATABASES['default']['NAME']}",
 }
-DJANGO_REDIS_IGNORE_EXCEPTIONS = True
-DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
+# The breaker logs an outage once per interval; a traceback per failed call was a log storm.
+DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = False
 # A subclass of django-redis's backend (it counts hits): cachalot only knows the parent by name.
 SILENCED_SYSTEM_CHECKS = ["cachalot.W001"]
 
@@ -142,6 +143,8 @@ CACHE_REBUILD_WAIT_SECONDS = env.float("CACHE_REBUILD_WAIT_SECONDS", default=2.0
 CACHE_VERSION_LEASE_SECONDS = env.float("CACHE_VERSION_LEASE_SECONDS", default=1.0)
 # After a failed Redis call, serve from PostgreSQL this long before trying Redis again.
 CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=1.0)
+# An outage is logged when it starts, then once per this interval with a count, then on recovery.
+CACHE_OUTAGE_LOG_SECONDS = env.float("CACHE_OUTAGE_LOG_SECONDS", default=60.0)
 # django-cachalot, catalog tables only: stock, orders, carts and keys change on every sale.
 CACHALOT_ENABLED = env.bool("CACHALOT_ENABLED", default=True)
 CACHALOT_CACHE = "cachalot"

@@ -57,6 +57,10 @@ class _State:
     # after-outage hooks run and every version is bumped, before anything else is read.
     pending_epoch_bump = False
     bump_script = None
+    # The outage under way (monotonic start, 0.0 when Redis answers), for its log lines.
+    outage_since = 0.0
+    outage_logged = 0.0
+    outage_calls = 0
 
 
 _state = _State()
@@ -66,7 +70,8 @@ _lock = threading.Lock()
 def _reset(**kwargs) -> None:
     _state.client = None
     _state.bump_script = None
-    _state.open_until = 0.0
+    _state.open_until = _state.outage_since = 0.0
+    _state.outage_calls = 0
 
 
 setting_changed.connect(_reset)
@@ -112,6 +117,7 @@ def guarded(operation: Callable[[object], T]) -> T:
 def _redis(operation: Callable[[object], T]) -> T:
     """Run ``operation(client)`` unless the breaker is open; open it on a Redis failure."""
     if _state.open_until and time.monotonic() < _state.open_until:
+        _outage_call()
         raise Unavailable()
     try:
         client = _client()
@@ -120,15 +126,40 @@ def _redis(operation: Callable[[object], T]) -> T:
             _recover()
         result = operation(client)
     except (RedisError, OSError) as error:
-        if not _state.open_until:
-            logger.warning("redis unavailable, serving from the database: %s", error)
-        _state.open_until = time.monotonic() + settings.CACHE_RETRY_SECONDS
+        now = time.monotonic()
+        if not _state.outage_since:
+            _state.outage_since = _state.outage_logged = now
+            logger.warning("redis unavailable, serving without it: %s", error)
+        _state.open_until = now + settings.CACHE_RETRY_SECONDS
         metrics.CACHE_ERRORS.inc()
+        _outage_call()
         raise Unavailable() from error
-    if _state.open_until:
-        logger.info("redis is back")
-        _state.open_until = 0.0
+    if _state.outage_since:
+        logger.warning(
+            "redis is back after %.1f s; %d calls were served without it",
+            time.monotonic() - _state.outage_since,
+            _state.outage_calls,
+        )
+        _state.open_until = _state.outage_since = 0.0
+        _state.outage_calls = 0
     return result
+
+
+def _outage_call() -> None:
+    """Count a call served without Redis; say so once per ``CACHE_OUTAGE_LOG_SECONDS``.
+
+    One line per interval per process, not one per request: under load an outage would otherwise
+    write thousands of identical lines (a traceback each, as django-redis did).
+    """
+    _state.outage_calls += 1
+    now = time.monotonic()
+    if now - _state.outage_logged >= settings.CACHE_OUTAGE_LOG_SECONDS:
+        _state.outage_logged = now
+        logger.warning(
+            "redis still unavailable after %.0f s; %d calls served without it so far",
+            now - _state.outage_since,
+            _state.outage_calls,
+        )
 
 
 def write_lost() -> None:
@@ -155,7 +186,8 @@ def _recover() -> None:
 
 def available() -> bool:
     """Return whether Redis answers a PING now (for /readyz; ignores and resets the breaker)."""
-    _state.open_until = 0.0
+    if _state.open_until:
+        _state.open_until = time.monotonic()  # expired: this call tries Redis
     try:
         return bool(_redis(lambda client: client.ping()))
     except Unavailable:

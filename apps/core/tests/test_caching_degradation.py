@@ -80,15 +80,16 @@ def test_with_redis_stopped_the_catalog_is_served_from_postgres_without_errors(o
     assert failed_calls < len(answers)
 
 
-def test_readyz_reports_the_cache_as_failed_while_redis_is_stopped(own_redis):
+def test_readyz_stays_ready_and_reports_the_cache_degraded_while_redis_is_stopped(own_redis):
+    # One Redis blip must not take every instance out of a load balancer: the API still serves.
     client = Client()
     assert client.get("/readyz").status_code == 200
     own_redis.stop()
 
     response = client.get("/readyz")
 
-    assert response.status_code == 503
-    assert response.json()["checks"] == {"database": "ok", "cache": "failed"}
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": "ok", "cache": "degraded"}
 
 
 def test_after_redis_is_back_the_catalog_is_cached_again_without_a_restart(own_redis):
@@ -96,7 +97,7 @@ def test_after_redis_is_back_the_catalog_is_cached_again_without_a_restart(own_r
     body = warm(client, LIST)
     own_redis.stop()
     assert "X-Cache" not in client.get(LIST)  # the breaker is open
-    assert client.get("/readyz").status_code == 503
+    assert client.get("/readyz").json()["checks"]["cache"] == "degraded"
 
     own_redis.start()  # empty: it kept nothing
     time.sleep(RETRY * 1.5)
@@ -125,7 +126,7 @@ def test_with_redis_hung_uncached_pages_cost_one_timeout_not_one_per_query(own_r
     own_redis.resume()
 
     assert [answer.status_code for answer in answers] == [200] * len(urls)
-    assert ready.status_code == 503 and ready.json()["checks"]["cache"] == "failed"
+    assert ready.status_code == 200 and ready.json()["checks"]["cache"] == "degraded"
     # One timeout opens the breaker; then ten pages from PostgreSQL take well under a second.
     assert elapsed < TIMEOUT + 1.5, elapsed
 
@@ -150,3 +151,73 @@ def test_a_write_during_an_outage_voids_what_was_cached_before_it(own_redis):
     for answer in answers:
         assert answer.status_code == 200
         assert RENAMED in answer.content, answer.get("X-Cache")
+
+
+def test_an_outage_under_load_is_logged_once_per_interval_with_a_count_and_its_end(
+    own_redis, settings, caplog
+):
+    # 20,021 lines (a traceback per request) were written for 15 s of Redis away under load.
+    settings.CACHE_OUTAGE_LOG_SECONDS = 60
+    client = Client()
+    warm(client, LIST)
+    own_redis.stop()
+    caplog.set_level("INFO")
+    answers = [
+        client.get(url)
+        for _ in range(40)
+        for url in (LIST, DETAIL, "/api/v1/products/?page_size=3", "/readyz")
+    ]
+    answers += [
+        client.post("/api/v1/auth/token/", {"username": "x", "password": "y"}, "application/json")
+        for _ in range(20)
+    ]
+    # Django's own line per 4xx answer (the bad credentials) is about the request, not Redis.
+    during = [r for r in caplog.records if r.levelname != "DEBUG" and r.name != "django.request"]
+    own_redis.start()
+    time.sleep(RETRY * 1.5)
+    caplog.clear()
+    assert client.get(LIST).status_code == 200
+    after = [record.getMessage() for record in caplog.records]
+
+    assert all(answer.status_code < 500 for answer in answers)
+    outage = [r.getMessage() for r in during if r.name == "apps.core.caching.remote"]
+    assert len(outage) == 1 and "redis unavailable" in outage[0], outage
+    assert not [r for r in during if r.exc_info], "no traceback per failed call"
+    assert len(during) == 1, [r.getMessage() for r in during]  # readiness probes included
+    assert any("redis is back after" in line and "calls were served" in line for line in after)
+
+
+def test_a_long_outage_says_so_again_once_per_interval(own_redis, settings, caplog):
+    settings.CACHE_OUTAGE_LOG_SECONDS = 0.5
+    client = Client()
+    own_redis.stop()
+    caplog.set_level("WARNING", logger="apps.core.caching.remote")
+    started = time.monotonic()
+    while time.monotonic() - started < 1.6:
+        client.get(LIST)
+    lines = [r.getMessage() for r in caplog.records if r.name == "apps.core.caching.remote"]
+
+    assert lines[0].startswith("redis unavailable")
+    still = [line for line in lines if line.startswith("redis still unavailable")]
+    assert 2 <= len(still) <= 4, lines
+    assert all("calls served without it so far" in line for line in still)
+
+
+def test_throttles_keep_limiting_per_process_while_redis_is_away(own_redis, settings):
+    # They failed open: 130 token requests, not one 429, while Redis was down.
+    client = Client()
+    own_redis.stop()
+    from apps.accounts.throttles import TokenThrottle
+
+    rates = {**TokenThrottle.THROTTLE_RATES, "token": "5/min"}
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(TokenThrottle, "THROTTLE_RATES", rates)
+        statuses = [
+            client.post(
+                "/api/v1/auth/token/", {"username": "x", "password": "y"}, "application/json"
+            ).status_code
+            for _ in range(12)
+        ]
+
+    assert statuses[:5] == [400] * 5
+    assert statuses[5:] == [429] * 7
