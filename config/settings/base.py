@@ -132,10 +132,12 @@ SILENCED_SYSTEM_CHECKS = ["cachalot.W001"]
 # --- Cache layers (docs/caching.md) ---------------------------------------------------------------
 # Catalog responses: L1 per process, then Redis, under versioned keys bumped on every commit.
 CACHE_RESPONSES = env.bool("CACHE_RESPONSES", default=True)
-CACHE_RELEASE = "1"  # change when a cached body's format changes
+CACHE_RELEASE = "2"  # change when a cached body's format changes
 CACHE_L1_MAX_ENTRIES = env.int("CACHE_L1_MAX_ENTRIES", default=1024)
 CACHE_L1_TTL_SECONDS = env.float("CACHE_L1_TTL_SECONDS", default=30.0)  # memory, not staleness
 CACHE_L2_TTL_SECONDS = env.int("CACHE_L2_TTL_SECONDS", default=3600)
+# A 404 is exact under its versioned key too; short-lived so that random slugs cannot pile up.
+CACHE_NOT_FOUND_TTL_SECONDS = env.int("CACHE_NOT_FOUND_TTL_SECONDS", default=60)
 CACHE_REBUILD_LOCK_SECONDS = env.float("CACHE_REBUILD_LOCK_SECONDS", default=5.0)
 CACHE_REBUILD_WAIT_SECONDS = env.float("CACHE_REBUILD_WAIT_SECONDS", default=2.0)
 # Each process keeps the versions pushed to it; it re-reads them from Redis at least this often,

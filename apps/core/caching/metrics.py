@@ -16,6 +16,14 @@ HTTP_HIT = REQUESTS.labels("http", "hit")
 ORM_HIT = REQUESTS.labels("orm", "hit")
 ORM_MISS = REQUESTS.labels("orm", "miss")
 
+# Product pages that do not exist, answered from the cache (hit) or the database (miss): counted
+# apart from the layers above, whose hit ratio they would drag down while the cache works.
+NOT_FOUND = Counter(
+    "shopfast_cache_not_found_total", "404 answers of cached endpoints, by result.", ["result"]
+)
+NOT_FOUND_HIT = NOT_FOUND.labels("hit")
+NOT_FOUND_MISS = NOT_FOUND.labels("miss")
+
 REBUILDS = Counter("shopfast_cache_rebuilds_total", "Responses rebuilt from the database.")
 BYPASSES = Counter(
     "shopfast_cache_bypass_total", "Requests served from the database because Redis was away."

@@ -243,6 +243,11 @@ def get(name: str) -> bytes | None:
     return _redis(lambda client: client.get(key(name)))
 
 
+def get_many(names: Sequence[str]) -> list[bytes | None]:
+    keys = [key(name) for name in names]
+    return _redis(lambda client: client.mget(keys))
+
+
 def put(name: str, value: bytes, ttl: int) -> None:
     _redis(lambda client: client.set(key(name), value, ex=ttl))
 

@@ -48,13 +48,26 @@ def public_cache_control() -> str:
 setting_changed.connect(lambda **kwargs: public_cache_control.cache_clear(), weak=False)
 
 
-def _answer(entry: tuple[str, bytes], etag: str, source: str) -> HttpResponse:
-    content_type, body = entry
-    response = HttpResponse(body, content_type=content_type)
-    response["ETag"] = etag
-    response["Cache-Control"] = public_cache_control()
+# An entry: (status, content type, body). A 404 is kept too, briefly (CACHE_NOT_FOUND_TTL_SECONDS),
+# under the same versioned key as a page: a crawler on deleted URLs is answered from memory, and
+# whoever waits for a rebuild of a missing product gets its answer instead of waiting it out.
+Entry = tuple[int, str, bytes]
+CACHED_STATUSES = frozenset({200, 404})
+
+
+def _answer(entry: Entry, etag: str, source: str) -> HttpResponse:
+    status, content_type, body = entry
+    response = HttpResponse(body, content_type=content_type, status=status)
+    if status == 200:
+        response["ETag"] = etag
+        response["Cache-Control"] = public_cache_control()
     response["X-Cache"] = source
     return response
+
+
+def _count_hit(entry: Entry, layer_hit) -> None:
+    # 404s apart: a crawler's misses would otherwise read as a cache that does not work.
+    (layer_hit if entry[0] == 200 else metrics.NOT_FOUND_HIT).inc()
 
 
 def _not_modified(request: HttpRequest, etag: str) -> bool:
@@ -65,13 +78,15 @@ def _not_modified(request: HttpRequest, etag: str) -> bool:
     return "*" in tags or etag in tags or etag in (t.removeprefix("W/") for t in tags)
 
 
-def _encode(content_type: str, body: bytes) -> bytes:
-    return content_type.encode() + b"\n" + body
+def _encode(entry: Entry) -> bytes:
+    status, content_type, body = entry
+    return f"{status} {content_type}".encode() + b"\n" + body
 
 
-def _decode(raw: bytes) -> tuple[str, bytes]:
-    content_type, _, body = raw.partition(b"\n")
-    return content_type.decode(), body
+def _decode(raw: bytes) -> Entry:
+    head, _, body = raw.partition(b"\n")
+    status, _, content_type = head.decode().partition(" ")
+    return int(status), content_type, body
 
 
 def cached_response(spec_for: Callable[..., CacheSpec]):
@@ -80,7 +95,13 @@ def cached_response(spec_for: Callable[..., CacheSpec]):
     def decorator(view):
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-            if request.method not in ("GET", "HEAD") or not settings.CACHE_RESPONSES:
+            if (
+                request.method not in ("GET", "HEAD")
+                or not settings.CACHE_RESPONSES
+                # Every cached body is JSON: a client that will not take JSON gets the view's
+                # own answer (a 406), never a cached JSON body.
+                or not request.accepts("application/json")
+            ):
                 return view(request, *args, **kwargs)
             spec = spec_for(request, *args, **kwargs)
             try:
@@ -99,9 +120,8 @@ def cached_response(spec_for: Callable[..., CacheSpec]):
                 return response
             entry = l1_get(digest)
             if entry is not None:
-                metrics.L1_HIT.inc()
+                _count_hit(entry, metrics.L1_HIT)
                 return _answer(entry, etag, "HIT-L1")
-            metrics.L1_MISS.inc()
             return _from_l2_or_view(view, request, args, kwargs, digest, etag)
 
         return wrapper
@@ -111,56 +131,70 @@ def cached_response(spec_for: Callable[..., CacheSpec]):
 
 def _from_l2_or_view(view, request, args, kwargs, digest: str, etag: str) -> HttpResponse:
     name = "r:" + digest
+    lock = "lock:" + digest
     owns_lock = False
     try:
         raw = remote.get(name)
         if raw is None:
-            lock = "lock:" + digest
             owns_lock = remote.lock_acquire(lock, settings.CACHE_REBUILD_LOCK_SECONDS)
             if not owns_lock:
                 # Another worker is rebuilding this very response: wait for it, not add load.
-                raw = _wait_for(name)
+                raw = _wait_for(name, lock)
     except Unavailable:
         metrics.BYPASSES.inc()
         return view(request, *args, **kwargs)
     if raw is not None:
-        metrics.L2_HIT.inc()
         entry = _decode(raw)
+        if entry[0] == 200:
+            metrics.L1_MISS.inc()
+        _count_hit(entry, metrics.L2_HIT)
         l1_put(digest, entry)
         return _answer(entry, etag, "HIT-L2")
-    metrics.L2_MISS.inc()
     try:
         return _rebuild(view, request, args, kwargs, digest, etag)
     finally:
         if owns_lock:
             with suppress(Unavailable):  # it expires by itself
-                remote.lock_release("lock:" + digest)
+                remote.lock_release(lock)
 
 
-def _wait_for(name: str) -> bytes | None:
+def _wait_for(name: str, lock: str) -> bytes | None:
+    """Poll for the entry the lock holder is building; None once it gave up or gave none."""
     deadline = time.monotonic() + settings.CACHE_REBUILD_WAIT_SECONDS
     while time.monotonic() < deadline:
         time.sleep(_POLL_SECONDS)
-        raw = remote.get(name)
+        raw, locked = remote.get_many([name, lock])
         if raw is not None:
             return raw
+        if locked is None:
+            # Released without an entry: an answer that is not cached (an error). Each waiter
+            # builds its own rather than wait out the deadline holding a server thread.
+            return None
     return None  # the rebuilder died or is slow: rebuild ourselves rather than fail
 
 
 def _rebuild(view, request, args, kwargs, digest: str, etag: str) -> HttpResponse:
-    metrics.REBUILDS.inc()
     response = view(request, *args, **kwargs)
     if hasattr(response, "render"):
         response.render()
-    if response.status_code != 200:
+    status = response.status_code
+    if status == 200:
+        metrics.L1_MISS.inc()
+        metrics.L2_MISS.inc()
+        metrics.REBUILDS.inc()
+    elif status == 404:
+        metrics.NOT_FOUND_MISS.inc()
+    if status not in CACHED_STATUSES:
         return response
-    entry = (response["Content-Type"], response.content)
+    entry = (status, response["Content-Type"], response.content)
+    ttl = settings.CACHE_L2_TTL_SECONDS if status == 200 else settings.CACHE_NOT_FOUND_TTL_SECONDS
     try:
-        remote.put("r:" + digest, _encode(*entry), settings.CACHE_L2_TTL_SECONDS)
+        remote.put("r:" + digest, _encode(entry), ttl)
     except Unavailable:
         return response
     l1_put(digest, entry)
-    response["ETag"] = etag
-    response["Cache-Control"] = public_cache_control()
+    if status == 200:
+        response["ETag"] = etag
+        response["Cache-Control"] = public_cache_control()
     response["X-Cache"] = "MISS"
     return response

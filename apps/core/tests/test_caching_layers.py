@@ -5,6 +5,7 @@ import time
 import pytest
 from cachalot.api import cachalot_disabled
 from django.core.cache import caches
+from django.test import Client
 from django_redis import get_redis_connection
 from prometheus_client.parser import text_string_to_metric_families
 from rest_framework.test import APIClient
@@ -50,6 +51,16 @@ def cache_counts(client: APIClient) -> dict[tuple[str, str], float]:
         for sample in family.samples
         if sample.name == "shopfast_cache_requests_total"
     }
+
+
+def not_found_counts(client) -> dict[str, float]:
+    text = client.get("/metrics").content.decode()
+    found = {"hit": 0.0, "miss": 0.0}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "shopfast_cache_not_found_total":
+                found[sample.labels["result"]] = sample.value
+    return found
 
 
 def counted_since(before: dict, after: dict) -> dict[tuple[str, str], float]:
@@ -316,3 +327,54 @@ def test_different_known_list_parameters_are_different_entries(catalog, client, 
 
     assert (first["X-Cache"], other["X-Cache"]) == ("MISS", "MISS")
     assert other.content != first.content and other["ETag"] != first["ETag"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_client_that_does_not_take_json_gets_406_whatever_the_cache_holds(catalog):
+    client = Client()
+    url = "/api/v1/products/?page_size=8"
+    html_first = client.get(url, HTTP_ACCEPT="text/html")
+    json_answer = client.get(url, HTTP_ACCEPT="application/json")
+    again = client.get(url, HTTP_ACCEPT="application/json")
+    html_after = client.get(url, HTTP_ACCEPT="text/html")
+
+    assert json_answer.status_code == 200 and again["X-Cache"] == "HIT-L1"
+    for refused in (html_first, html_after):
+        assert refused.status_code == 406, refused.get("X-Cache")
+        assert refused.json()["code"] == "not_acceptable"
+    assert client.get(url, HTTP_ACCEPT="text/html, */*;q=0.1")["X-Cache"] == "HIT-L1"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_missing_product_is_cached_briefly_and_counted_apart_from_pages(catalog, settings):
+    client = Client()
+    url = "/api/v1/products/no-such-product/"
+    before = cache_counts(client)
+    not_found_before = not_found_counts(client)
+    first, second = client.get(url), client.get(url)
+
+    assert (first.status_code, first["X-Cache"]) == (404, "MISS")
+    assert (second.status_code, second["X-Cache"]) == (404, "HIT-L1")
+    assert first.json() == second.json() == {"code": "not_found", "detail": "Not found."}
+    pages = {key: value for key, value in counted_since(before, cache_counts(client)).items()}
+    assert not [key for key in pages if key[0] != "orm"], pages  # the page layers saw none
+    after = not_found_counts(client)
+    assert after["miss"] - not_found_before["miss"] == 1
+    assert after["hit"] - not_found_before["hit"] == 1
+    redis = get_redis_connection("default")
+    ttls = [redis.ttl(name) for name in redis.scan_iter(remote.key("r:") + "*")]
+    assert len(ttls) == 1 and 0 < ttls[0] <= settings.CACHE_NOT_FOUND_TTL_SECONDS
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_cached_404_gives_way_to_the_product_once_it_is_created(catalog):
+    client = Client()
+    url = "/api/v1/products/arrives-later/"
+    assert client.get(url).status_code == 404
+    assert client.get(url)["X-Cache"] == "HIT-L1"
+
+    product = Product.objects.get(slug="item-03")
+    product.slug = "arrives-later"
+    product.save()  # the admin's path
+
+    assert client.get(url).status_code == 200

@@ -129,3 +129,27 @@ def test_a_waiter_rebuilds_by_itself_when_the_lock_holder_never_stores(catalog, 
     assert rebuilds.calls == 2
     # It waited for the holder as long as allowed, then rebuilt (not until the lock expired).
     assert 0.3 <= waited < 0.3 + REBUILD_SECONDS + 1.5, waited
+
+
+def test_concurrent_requests_for_a_missing_product_wait_for_nobody(catalog, rebuilds):
+    # Half of eight parallel 404s took 2.01 s: they waited for a cached copy never written.
+    started = time.monotonic()
+    results = get_all_at_once("/api/v1/products/no-such-product/", 8)
+    elapsed = time.monotonic() - started
+
+    assert [status for status, _, _ in results] == [404] * 8
+    assert rebuilds.calls == 1  # the others took the cached 404
+    assert elapsed < REBUILD_SECONDS + 1.0, elapsed
+    assert len({body for _, _, body in results}) == 1
+
+
+def test_waiters_stop_waiting_when_the_rebuild_gives_an_answer_that_is_not_cached(
+    catalog, rebuilds
+):
+    # A 400 (a malformed filter) is not cached: the waiters each answer it themselves at once.
+    started = time.monotonic()
+    results = get_all_at_once("/api/v1/products/?min_price=abc", 8)
+    elapsed = time.monotonic() - started
+
+    assert [status for status, _, _ in results] == [400] * 8
+    assert elapsed < 3 * REBUILD_SECONDS + 1.0, elapsed  # not CACHE_REBUILD_WAIT_SECONDS (2 s)
