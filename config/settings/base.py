@@ -274,7 +274,13 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "handlers": {"console": {"class": "config.logs.CurrentStderrHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "loggers": {
+        "django.db.backends": {"level": "INFO"},
+        # The embedded PostgreSQL narrates its start and stop at INFO; its stop runs at exit,
+        # after pytest has closed the stream the handler writes to ("I/O operation on closed
+        # file" tracebacks after every bare-machine test run).
+        "pgserver": {"level": "WARNING"},
+    },
 }
