@@ -117,7 +117,10 @@ class Product(models.Model):
             models.Index(
                 fields=["-created_at", "-id"], condition=LISTED, name="product_listed_created_idx"
             ),
-            models.Index(fields=["price", "id"], condition=LISTED, name="product_listed_price_idx"),
+            # Price filters and orderings compare one currency at a time (the list's currency).
+            models.Index(
+                fields=["currency", "price", "id"], condition=LISTED, name="product_cur_price_idx"
+            ),
             models.Index(fields=["name", "id"], condition=LISTED, name="product_listed_name_idx"),
             models.Index(
                 fields=["category", "-created_at", "-id"],
@@ -125,7 +128,9 @@ class Product(models.Model):
                 name="product_cat_created_idx",
             ),
             models.Index(
-                fields=["category", "price", "id"], condition=LISTED, name="product_cat_price_idx"
+                fields=["category", "currency", "price", "id"],
+                condition=LISTED,
+                name="product_cat_cur_price_idx",
             ),
             models.Index(
                 fields=["in_stock", "-created_at", "-id"],
@@ -133,9 +138,9 @@ class Product(models.Model):
                 name="product_instock_created_idx",
             ),
             models.Index(
-                fields=["in_stock", "price", "id"],
+                fields=["in_stock", "currency", "price", "id"],
                 condition=LISTED,
-                name="product_instock_price_idx",
+                name="product_instock_cur_price_idx",
             ),
             GinIndex(fields=["search_vector"], name="product_search_gin_idx"),
         ]

@@ -45,6 +45,7 @@ class ProductFilters:
     max_price: Decimal | None = None
     in_stock: bool | None = None
     q: str | None = None
+    currency: str | None = None
 
 
 def _tag_slugs() -> ArraySubquery:
@@ -95,6 +96,8 @@ def product_list_queryset(filters: ProductFilters) -> QuerySet:
         qs = qs.filter(
             Exists(Product.tags.through.objects.filter(product_id=OuterRef("pk"), tag_id=tag_id))
         )
+    if filters.currency is not None:
+        qs = qs.filter(currency=filters.currency)
     if filters.min_price is not None:
         qs = qs.filter(price__gte=filters.min_price)
     if filters.max_price is not None:

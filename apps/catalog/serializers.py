@@ -21,6 +21,18 @@ class ProductListQuery(serializers.Serializer):
     max_price = serializers.DecimalField(
         required=False, max_digits=12, decimal_places=2, min_value=0
     )
+    currency = serializers.RegexField(
+        r"^[A-Za-z]{3}$",
+        required=False,
+        allow_blank=True,
+        max_length=3,
+        help_text=(
+            "ISO 4217 code: list only products priced in this currency. Price filters and "
+            f"price orderings compare one currency at a time: without this parameter they use "
+            f"the shop's default currency ({settings.SHOP_CURRENCY}); other lists show every "
+            "currency."
+        ),
+    )
     in_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
     q = serializers.CharField(
         required=False, allow_blank=True, max_length=settings.CATALOG_MAX_QUERY_LENGTH

@@ -1,5 +1,6 @@
 """Catalog HTTP endpoints: public, cacheable, rendered from plain dicts with orjson."""
 
+from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -19,6 +20,7 @@ from apps.core.keyset import Cursor, page_body
 from apps.core.schemas import errors
 
 ERRORS = errors(400, 404)
+PRICE_ORDERINGS = frozenset({"price", "-price"})
 
 
 class CatalogView(APIView):
@@ -63,6 +65,13 @@ class ProductListView(CatalogView):
             if params.get("cursor")
             else None
         )
+        currency = (params.get("currency") or "").upper() or None
+        if currency is None and (
+            ordering in PRICE_ORDERINGS
+            or params.get("min_price") is not None
+            or params.get("max_price") is not None
+        ):
+            currency = settings.SHOP_CURRENCY  # prices compare like with like, never EUR vs USD
         filters = selectors.ProductFilters(
             # An empty value means "no filter", as a cleared search box sends it.
             category=params.get("category") or None,
@@ -71,6 +80,7 @@ class ProductListView(CatalogView):
             max_price=params.get("max_price"),
             in_stock=params.get("in_stock"),
             q=params.get("q") or None,
+            currency=currency,
         )
         results, page = selectors.product_list(filters, ordering, params["page_size"], cursor)
         return Response(page_body(product_list_url(request), page, results))

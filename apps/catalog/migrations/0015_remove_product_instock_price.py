@@ -1,0 +1,15 @@
+from django.contrib.postgres.operations import RemoveIndexConcurrently
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    # DROP INDEX CONCURRENTLY cannot run inside a transaction; it never blocks reads or writes.
+    atomic = False
+
+    dependencies = [
+        ("catalog", "0014_remove_product_cat_price"),
+    ]
+
+    operations = [
+        RemoveIndexConcurrently(model_name="product", name="product_instock_price_idx"),
+    ]
