@@ -1,6 +1,9 @@
 """Parse and shape-check account requests; the business rules live in services.py."""
 
 from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import password_validators_help_texts
+from django.contrib.auth.validators import ASCIIUsernameValidator
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 User = get_user_model()
@@ -12,7 +15,15 @@ PASSWORD_MAX_LENGTH = 1024
 
 
 class StrictCharField(serializers.CharField):
-    """A CharField that refuses numbers instead of turning them into strings."""
+    """A CharField that refuses numbers instead of turning them into strings.
+
+    It keeps surrounding spaces (DRF trims them by default): lengths and rules then apply to
+    exactly what the client sent, as the OpenAPI schema describes it.
+    """
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
@@ -21,6 +32,10 @@ class StrictCharField(serializers.CharField):
 
 
 class StrictEmailField(serializers.EmailField):
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("trim_whitespace", False)
+        super().__init__(**kwargs)
+
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
@@ -28,9 +43,12 @@ class StrictEmailField(serializers.EmailField):
 
 
 def _username_field() -> StrictCharField:
-    # The model field's own validators: Django's username character rules and its max length.
+    # ASCII letters, digits and @.+-_ (Django's rule with ASCII's \w): the OpenAPI pattern then
+    # says exactly what is taken (a schema's \w is ASCII; Python's would take any letter).
     return StrictCharField(
-        max_length=_USERNAME_FIELD.max_length, validators=list(_USERNAME_FIELD.validators)
+        max_length=_USERNAME_FIELD.max_length,
+        validators=[ASCIIUsernameValidator()],
+        help_text="Letters, digits and @ . + - _ (ASCII), up to 150.",
     )
 
 
@@ -43,10 +61,32 @@ def _password_field() -> StrictCharField:
     )
 
 
+# The password rules as far as a schema can say them (AUTH_PASSWORD_VALIDATORS: at least 8
+# characters, not only digits); the rest (not a common password, not like the username or email)
+# is in the description, and a password that breaks it is a 400 with the reason in "fields".
+@extend_schema_field(
+    {
+        "type": "string",
+        "format": "password",
+        # At least one character that is neither a digit nor NUL (which no field takes).
+        "pattern": "^[^\\x00]*[^\\x00\\d][^\\x00]*$",
+        "writeOnly": True,
+        "description": " ".join(password_validators_help_texts()),
+    }
+)
+class NewPasswordField(StrictCharField):
+    pass
+
+
 class RegisterInputSerializer(serializers.Serializer):
     username = _username_field()
     email = StrictEmailField(max_length=_EMAIL_FIELD.max_length)
-    password = _password_field()
+    password = NewPasswordField(
+        min_length=8,  # MinimumLengthValidator's default, checked here first
+        max_length=PASSWORD_MAX_LENGTH,
+        trim_whitespace=False,
+        write_only=True,
+    )
 
 
 class RegisterOutputSerializer(serializers.Serializer):
@@ -62,19 +102,3 @@ class TokenInputSerializer(serializers.Serializer):
 
 class TokenOutputSerializer(serializers.Serializer):
     token = serializers.CharField()
-
-
-# Documentation only: the envelope apps.core.exceptions renders. Named for this app so the schema
-# components cannot collide with another app's error serializers.
-class AuthErrorSerializer(serializers.Serializer):
-    code = serializers.CharField()
-    detail = serializers.CharField()
-    fields = serializers.DictField(
-        child=serializers.ListField(child=serializers.CharField()),
-        required=False,
-        help_text='Per-field messages; present when code is "invalid".',
-    )
-
-
-class AuthValidationErrorSerializer(AuthErrorSerializer):
-    fields = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))

@@ -11,7 +11,7 @@ def _quantity() -> StrictIntegerField:
 
 
 class CartLineAddInput(serializers.Serializer):
-    sku = serializers.CharField(max_length=64)
+    sku = serializers.CharField(max_length=64, trim_whitespace=False)  # exactly as sent
     quantity = _quantity()
 
 

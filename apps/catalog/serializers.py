@@ -8,24 +8,29 @@ from django.conf import settings
 from rest_framework import serializers
 
 from apps.catalog.keyset import DEFAULT_PRODUCT_ORDERING, PRODUCT_ORDERINGS
+from apps.core.fields import PriceQueryField, QueryBooleanField, cursor_field
 
 
 class ProductListQuery(serializers.Serializer):
     """Query parameters of the product list; unknown parameters are ignored."""
 
-    category = serializers.SlugField(required=False, allow_blank=True, max_length=120)
-    tag = serializers.SlugField(required=False, allow_blank=True, max_length=80)
-    min_price = serializers.DecimalField(
-        required=False, max_digits=12, decimal_places=2, min_value=0
+    category = serializers.SlugField(
+        required=False,
+        allow_blank=True,
+        max_length=120,
+        help_text="A category's slug: products in it and in every category below it.",
     )
-    max_price = serializers.DecimalField(
-        required=False, max_digits=12, decimal_places=2, min_value=0
+    tag = serializers.SlugField(
+        required=False, allow_blank=True, max_length=80, help_text="Products with this tag."
     )
+    min_price = PriceQueryField(help_text="Lowest price, inclusive (e.g. `10` or `9.99`).")
+    max_price = PriceQueryField(help_text="Highest price, inclusive.")
     currency = serializers.RegexField(
         r"^[A-Za-z]{3}$",
         required=False,
         allow_blank=True,
         max_length=3,
+        trim_whitespace=False,
         help_text=(
             "ISO 4217 code: list only products priced in this currency. Price filters and "
             f"price orderings compare one currency at a time: without this parameter they use "
@@ -33,14 +38,24 @@ class ProductListQuery(serializers.Serializer):
             "currency."
         ),
     )
-    in_stock = serializers.BooleanField(required=False, allow_null=True, default=None)
+    in_stock = QueryBooleanField(
+        help_text="`true`: only products with sellable units; `false`: only sold-out ones.",
+    )
     q = serializers.CharField(
-        required=False, allow_blank=True, max_length=settings.CATALOG_MAX_QUERY_LENGTH
+        required=False,
+        allow_blank=True,
+        max_length=settings.CATALOG_MAX_QUERY_LENGTH,
+        help_text='Full-text search in names and descriptions (web-search syntax: "quoted '
+        'phrase", or, -excluded).',
     )
     ordering = serializers.ChoiceField(
-        required=False, choices=sorted(PRODUCT_ORDERINGS), default=DEFAULT_PRODUCT_ORDERING
+        required=False,
+        choices=sorted(PRODUCT_ORDERINGS),
+        default=DEFAULT_PRODUCT_ORDERING,
+        help_text="`-created_at` newest first (default), `price`/`-price` cheapest/dearest "
+        "first (in one currency), `name` alphabetical.",
     )
-    cursor = serializers.CharField(required=False, allow_blank=True, max_length=512)
+    cursor = cursor_field()
     page_size = serializers.IntegerField(
         required=False,
         min_value=1,

@@ -16,7 +16,9 @@ urlpatterns = [
         name="product-list",
     ),
     path(
-        "products/<str:slug>/",
+        # Slugs are ASCII letters, digits, - and _ everywhere they are made: anything else (a NUL
+        # byte was a 500) is a 404 before any query.
+        "products/<slug:slug>/",
         cached_response(product_detail_spec)(ProductDetailView.as_view()),
         name="product-detail",
     ),

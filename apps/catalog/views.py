@@ -1,7 +1,7 @@
 """Catalog HTTP endpoints: public, cacheable, rendered from plain dicts with orjson."""
 
 from django.conf import settings
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -17,9 +17,28 @@ from apps.catalog.serializers import (
 )
 from apps.core.caching.responses import public_cache_control
 from apps.core.keyset import Cursor, page_body
-from apps.core.schemas import errors
+from apps.core.schemas import error
 
-ERRORS = errors(400, 404)
+INVALID_QUERY = error(
+    400,
+    'A malformed filter, ordering, cursor or page size (code "invalid", with "fields"). '
+    "Unknown parameters are ignored.",
+    {
+        "code": "invalid",
+        "detail": "Enter a valid value.",
+        "fields": {"min_price": ["This value does not match the required pattern."]},
+    },
+)
+NOT_ACCEPTABLE = error(406)
+SUMMARY_EXAMPLE = {
+    "slug": "trail-runner-2",
+    "name": "Trail Runner 2",
+    "category": {"slug": "running", "name": "Running"},
+    "price": "89.90",
+    "currency": "EUR",
+    "in_stock": True,
+    "tags": ["eco", "new"],
+}
 PRICE_ORDERINGS = frozenset({"price", "-price"})
 
 
@@ -42,7 +61,27 @@ class CatalogView(APIView):
 
 class CategoryListView(CatalogView):
     @extend_schema(
-        operation_id="categories_list", responses={200: CategorySchema(many=True)}, tags=["catalog"]
+        operation_id="categories_list",
+        summary="List every category",
+        description="The whole tree, flat: each category names its `parent` (null at the top) "
+        "and counts the active products in it and below it.",
+        responses={200: CategorySchema(many=True), 406: NOT_ACCEPTABLE},
+        examples=[
+            OpenApiExample(
+                "tree",
+                [
+                    {"slug": "apparel", "name": "Apparel", "parent": None, "product_count": 412},
+                    {
+                        "slug": "running",
+                        "name": "Running",
+                        "parent": "apparel",
+                        "product_count": 57,
+                    },
+                ],
+                response_only=True,
+            )
+        ],
+        tags=["catalog"],
     )
     def get(self, request):
         return Response(selectors.category_list())
@@ -51,20 +90,34 @@ class CategoryListView(CatalogView):
 class ProductListView(CatalogView):
     @extend_schema(
         operation_id="products_list",
+        summary="List and search products",
+        description=(
+            "Active products with a price, filtered by any combination of the parameters and "
+            "ordered by `ordering`. An unknown category or tag gives an empty list."
+        ),
         parameters=[ProductListQuery],
-        responses={200: ProductPageSchema, **ERRORS},
+        responses={200: ProductPageSchema, 400: INVALID_QUERY, 406: NOT_ACCEPTABLE},
+        examples=[
+            OpenApiExample(
+                "page",
+                {
+                    "next": "https://shop.example/api/v1/products/?cursor=WyJwcmljZSIsMSwiODkuOTAiLDQyXQ&ordering=price",
+                    "previous": None,
+                    "results": [SUMMARY_EXAMPLE],
+                },
+                response_only=True,
+            )
+        ],
         tags=["catalog"],
     )
     def get(self, request):
         query = ProductListQuery(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         params = query.validated_data
-        ordering = params["ordering"]
         cursor = (
-            Cursor.decode(params["cursor"], ordering, PRODUCT_ORDERINGS)
-            if params.get("cursor")
-            else None
+            Cursor.decode(params["cursor"], PRODUCT_ORDERINGS) if params.get("cursor") else None
         )
+        ordering = cursor.ordering if cursor else params["ordering"]
         currency = (params.get("currency") or "").upper() or None
         if currency is None and (
             ordering in PRICE_ORDERINGS
@@ -89,7 +142,43 @@ class ProductListView(CatalogView):
 class ProductDetailView(CatalogView):
     @extend_schema(
         operation_id="products_retrieve",
-        responses={200: ProductDetailSchema, **ERRORS},
+        summary="Show a product",
+        parameters=[
+            OpenApiParameter(
+                "slug",
+                str,
+                OpenApiParameter.PATH,
+                pattern=r"^[-a-zA-Z0-9_]+$",
+                description="The product's `slug`, from a list.",
+            )
+        ],
+        description="A product's summary plus its description, attributes and variants, each "
+        "with `available`: sellable units over all warehouses at this moment.",
+        responses={
+            200: ProductDetailSchema,
+            404: error(404, 'No active product with this slug (code "not_found").'),
+            406: NOT_ACCEPTABLE,
+        },
+        examples=[
+            OpenApiExample(
+                "product",
+                {
+                    **SUMMARY_EXAMPLE,
+                    "description": "A light trail shoe with a rock plate.",
+                    "attributes": {"material": "mesh", "drop_mm": 6},
+                    "variants": [
+                        {
+                            "sku": "TR2-42",
+                            "name": "EU 42",
+                            "price": "89.90",
+                            "currency": "EUR",
+                            "available": 7,
+                        }
+                    ],
+                },
+                response_only=True,
+            )
+        ],
         tags=["catalog"],
     )
     def get(self, request, slug: str):

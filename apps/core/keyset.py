@@ -1,7 +1,8 @@
 """Keyset (cursor) pagination over a (sort column, id) pair: no OFFSET, constant cost per page.
 
 A cursor is an opaque url-safe string encoding the ordering, the direction and the position of the
-boundary row; it is only valid with the ordering it was issued for.
+boundary row. It continues the list it came from: its own ordering wins over a different
+``ordering`` parameter beside it (a page link can never be made inconsistent by hand).
 """
 
 from __future__ import annotations
@@ -73,13 +74,14 @@ class Cursor:
         return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
     @classmethod
-    def decode(cls, token: str, ordering: str, orderings: dict[str, Ordering]) -> Cursor:
+    def decode(cls, token: str, orderings: dict[str, Ordering]) -> Cursor:
+        """Parse ``token``, a cursor for one of ``orderings``; a 400 for anything else."""
         invalid = InvalidQuery("Invalid cursor.", fields={"cursor": ["Invalid cursor."]})
         try:
             raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
-            name, forward, value, pk = orjson.loads(raw)
-            if name != ordering or forward not in (0, 1):
-                raise ValueError("cursor issued for another ordering")
+            ordering, forward, value, pk = orjson.loads(raw)
+            if ordering not in orderings or forward not in (0, 1):
+                raise ValueError("not a cursor of this list")
             if not isinstance(pk, int) or isinstance(pk, bool) or not 0 < pk < 2**63:
                 raise ValueError("bad id")
             parsed = orderings[ordering].parse(value)

@@ -9,7 +9,7 @@ from django.core.signals import setting_changed
 from django.db import connection
 from django.utils.crypto import constant_time_compare
 from django_prometheus.exports import ExportToDjangoView
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -26,7 +26,10 @@ class HealthzView(APIView):
     permission_classes = (AllowAny,)
 
     @extend_schema(
-        responses=inline_serializer("Health", {"status": serializers.CharField()}), tags=["ops"]
+        summary="Liveness probe",
+        description="`200` while the process answers; touches no dependency.",
+        responses=inline_serializer("Health", {"status": serializers.CharField()}),
+        tags=["ops"],
     )
     def get(self, request):
         return Response({"status": "ok"})
@@ -65,13 +68,17 @@ class ReadyzView(APIView):
             200: inline_serializer(
                 "Ready", {"status": serializers.CharField(), "checks": serializers.DictField()}
             ),
-            503: inline_serializer(
-                "NotReady",
-                {
-                    "code": serializers.CharField(),
-                    "detail": serializers.CharField(),
-                    "checks": serializers.DictField(),
-                },
+            503: OpenApiResponse(
+                inline_serializer(
+                    "NotReady",
+                    {
+                        "code": serializers.CharField(),
+                        "detail": serializers.CharField(),
+                        "checks": serializers.DictField(),
+                    },
+                ),
+                description='The database does not answer (code "not_ready"); `Retry-After` '
+                "says when to ask again.",
             ),
         },
         tags=["ops"],

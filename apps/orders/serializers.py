@@ -3,11 +3,11 @@
 from django.conf import settings
 from rest_framework import serializers
 
-from apps.core.fields import StrictIntegerField
+from apps.core.fields import StrictIntegerField, cursor_field
 
 
 class CheckoutLineInput(serializers.Serializer):
-    sku = serializers.CharField(max_length=64)
+    sku = serializers.CharField(max_length=64, trim_whitespace=False)  # exactly as sent
     quantity = StrictIntegerField(min_value=1, max_value=settings.CART_MAX_LINE_QUANTITY)
 
 
@@ -26,11 +26,14 @@ class CheckoutInput(serializers.Serializer):
 
 
 class OrderListQuery(serializers.Serializer):
-    # A blank cursor is the first page, as in the catalog.
-    cursor = serializers.CharField(required=False, allow_blank=True, max_length=512)
+    cursor = cursor_field()  # blank: the first page, as in the catalog
     # The contract's default for every list (24), shared with the catalog.
     page_size = serializers.IntegerField(
-        required=False, min_value=1, default=settings.CATALOG_PAGE_SIZE
+        required=False,
+        min_value=1,
+        default=settings.CATALOG_PAGE_SIZE,
+        help_text=f"Defaults to {settings.CATALOG_PAGE_SIZE}; values above "
+        f"{settings.CATALOG_MAX_PAGE_SIZE} are clamped to {settings.CATALOG_MAX_PAGE_SIZE}.",
     )
 
     def validate_page_size(self, value: int) -> int:

@@ -312,4 +312,7 @@ def test_the_accounts_schema_is_valid_openapi_with_error_responses():
     assert register["tags"] == token["tags"] == ["accounts"]
     components = schema["components"]["schemas"]
     assert components["RegisterOutput"]["required"] == ["token", "username"]
-    assert components["AuthValidationError"]["required"] == ["code", "detail", "fields"]
+    # One envelope for every error: "fields" only with code "invalid" (not a parse_error's 400).
+    assert components["ErrorSchema"]["required"] == ["code", "detail"]
+    password = components["RegisterInputRequest"]["properties"]["password"]
+    assert (password["minLength"], password["maxLength"]) == (8, 1024)

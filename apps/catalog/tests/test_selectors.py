@@ -142,9 +142,16 @@ def test_category_count_matches_the_filtered_list(catalog):
         assert category["product_count"] == len(slugs(ProductFilters(category=category["slug"])))
 
 
-def test_cursor_of_another_ordering_is_rejected(catalog):
+def test_a_cursor_continues_the_ordering_it_was_issued_for(catalog):
     _, page = product_list(ProductFilters(), "price", 2, None)
-    from apps.core.errors import InvalidQuery
 
+    assert Cursor.decode(page.next.encode(), PRODUCT_ORDERINGS).ordering == "price"
+
+
+def test_a_cursor_of_another_list_is_rejected(catalog):
+    from apps.core.errors import InvalidQuery
+    from apps.orders.selectors import ORDER_ORDERINGS
+
+    _, page = product_list(ProductFilters(), "price", 2, None)
     with pytest.raises(InvalidQuery):
-        Cursor.decode(page.next.encode(), "name", PRODUCT_ORDERINGS)
+        Cursor.decode(page.next.encode(), ORDER_ORDERINGS)
