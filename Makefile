@@ -2,7 +2,7 @@
 UV := $(shell scripts/ensure-uv)
 RUN := $(UV) run --frozen
 
-.PHONY: serve test sync lint format seed bench perf-compare perf-checkout perf-gate perf-gate-regression test-pgbouncer sql-check import-bench import-bench-small
+.PHONY: help serve test sync lint format seed bench contract perf-compare perf-checkout perf-gate perf-gate-regression test-pgbouncer sql-check import-bench import-bench-small
 
 sync:
 	$(UV) sync --frozen
@@ -33,6 +33,9 @@ perf-compare: sync ## wrk: hello-world vs our product list vs a DRF ModelViewSet
 
 perf-checkout: sync ## wrk: checkout orders/s spread over 500 SKUs vs one hot SKU, 2 workers; gate hot >= 0.70 x spread
 	$(RUN) python -m perf.checkout_compare
+
+contract: sync ## schemathesis, every check, against the real server (authenticated and anonymous): 0 failures
+	$(RUN) python -m perf.contract
 
 test-pgbouncer: sync ## checkout concurrency, stock-feed and lock tests once through pgbouncer (transaction pooling)
 	$(RUN) python -m perf.pgbouncer test apps/orders/tests/test_concurrency.py apps/inventory/tests/test_feeds.py apps/inventory/tests/test_locks.py -q
