@@ -1,6 +1,6 @@
 """`make contract`: schemathesis against the real server, every check, zero failures allowed.
 
-    uv run python -m perf.contract [--max-examples 40] [--seed 1] [--report-dir DIR]
+    make contract   (python -m perf.contract [--max-examples 100] [--seed 7] [--report-dir DIR])
 
 The run's own database (created, migrated, seeded with 100 products, dropped at the end);
 granian with production settings on a free loopback port, through the production launcher
@@ -205,8 +205,8 @@ def database_reset(base_url: str, create: bool) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m perf.contract", description=__doc__)
-    parser.add_argument("--max-examples", type=int, default=40)
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--max-examples", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--report-dir", type=Path, default=None)
     args = parser.parse_args(argv)
     args.out = args.report_dir or REPORT_ROOT / time.strftime("%Y%m%d-%H%M%S")
