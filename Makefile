@@ -1,10 +1,14 @@
 # shopfast: `make serve` runs the service with demo data, `make test` runs every check.
-UV := $(shell scripts/ensure-uv)
-RUN := $(UV) run --frozen
+# Lazy (=): `make help` needs no uv.
+UV = $(shell scripts/ensure-uv)
+RUN = $(UV) run --frozen
 
 .PHONY: help serve test sync lint format seed bench contract perf-compare perf-checkout perf-gate perf-gate-regression test-pgbouncer sql-check import-bench import-bench-small
 
-sync:
+help: ## list the targets
+	@awk -F ':.*## ' '/^[a-z][a-z0-9-]*:.*## / {printf "  make %-22s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+sync: ## install the locked dependencies into .venv (uv; installed into .tools/ when missing)
 	$(UV) sync --frozen
 
 serve: sync ## migrate, seed 10,000 products into an empty DB, serve on http://127.0.0.1:8000
@@ -13,11 +17,11 @@ serve: sync ## migrate, seed 10,000 products into an empty DB, serve on http://1
 test: sync lint ## ruff, then the whole pytest suite (real PostgreSQL and Redis, embedded if absent)
 	$(RUN) pytest
 
-lint:
+lint: ## ruff check and ruff format --check
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
 
-format:
+format: ## ruff format and ruff check --fix
 	$(RUN) ruff format .
 	$(RUN) ruff check --fix .
 
@@ -46,7 +50,7 @@ perf-gate: sync ## Locust through pgbouncer + granian (2 workers, prod settings)
 perf-gate-regression: sync ## the gate with a deliberate 100 ms sleep in the product list: passes only if the gate fails
 	$(RUN) python -m perf.gate --inject sleep; test $$? -eq 1
 
-sql-check: sync
+sql-check: sync ## the migration SQL files in migrations_sql/ match sqlmigrate
 	$(RUN) python manage.py migrations_sql --check
 
 import-bench: sync ## 1,000,000-row catalog, stock and price imports as commands: rows/s, peak RSS, vs save() loops

@@ -2,44 +2,20 @@
 
 from __future__ import annotations
 
-import http.client
 import os
 import re
-import secrets
 import signal
-import socket
 import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
-from config.bootstrap import database_url_of
+from tests import live_server
+from tests.live_server import get, wait_until
 
-BASE_DIR = Path(__file__).resolve().parent.parent
 REQUESTS = 120
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def get(port: int, path: str) -> tuple[int, bytes]:
-    """One request on a connection of its own (so granian may hand it to either worker)."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        conn.request("GET", path)
-        response = conn.getresponse()
-        return response.status, response.read()
-    finally:
-        conn.close()
 
 
 def workers_of(pid: int) -> set[int]:
@@ -49,59 +25,17 @@ def workers_of(pid: int) -> set[int]:
     return children
 
 
-def wait_until(predicate, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return True
-        except OSError:
-            pass
-        time.sleep(0.1)
-    return False
-
-
 class Launched:
     def __init__(self, process: subprocess.Popen, port: int, metrics_dir: Path) -> None:
         self.process, self.port, self.metrics_dir = process, port, metrics_dir
 
 
 @pytest.fixture(scope="module")
-def launched(django_db_setup, django_db_blocker, tmp_path_factory) -> Iterator[Launched]:
-    port = free_port()
+def launched(django_db_setup, tmp_path_factory) -> Iterator[Launched]:
     metrics_dir = tmp_path_factory.mktemp("metrics")
     (metrics_dir / "stale_from_a_previous_run.db").write_bytes(b"old")
-    with django_db_blocker.unblock():
-        database = database_url_of(connection.settings_dict)
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
-        "SECRET_KEY": secrets.token_urlsafe(40),
-        "DATABASE_URL": database,
-        "REDIS_URL": settings.CACHES["default"]["LOCATION"],
-        "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
-        "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback
-        "PROMETHEUS_MULTIPROC_DIR": str(metrics_dir),
-    }
-    command = [sys.executable, "-m", "config.web", "--port", str(port), "--workers", "2"]
-    process = subprocess.Popen(
-        command,
-        cwd=BASE_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        assert wait_until(lambda: get(port, "/healthz")[0] == 200), "no /healthz in 30 s"
+    with live_server.launched(PROMETHEUS_MULTIPROC_DIR=str(metrics_dir)) as (process, port):
         yield Launched(process, port, metrics_dir)
-    finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
 
 
 def requests_counted(text: str) -> float:
