@@ -11,6 +11,9 @@ stop signal reaches granian directly. Two things a bare ``granian`` command line
   share. The folder is emptied at every launch (the figures of a previous run are not this one's);
 - a worker that dies (OOM killer, segfault) is started again (``--respawn-failed-workers``) instead
   of granian exiting and the whole instance going with it.
+
+Before that it runs Django's system checks and refuses to start on an error (a payment provider
+that cannot be loaded, say), which a WSGI server never runs by itself.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -59,6 +63,13 @@ def metrics_dir_fresh(path: Path) -> Path:
     return path
 
 
+def checks_run(env: dict[str, str]) -> None:
+    """Run ``manage.py check`` with the serving environment; exit on an error."""
+    done = subprocess.run([sys.executable, str(BASE_DIR / "manage.py"), "check"], env=env)
+    if done.returncode != 0:
+        sys.exit(f"shopfast: system checks failed (exit {done.returncode}); not serving")
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     env = os.environ
     parser = argparse.ArgumentParser(
@@ -83,6 +94,7 @@ def main(argv: list[str] | None = None) -> None:
     default_dir = Path(tempfile.gettempdir()) / f"shopfast-metrics-{args.port}"
     metrics_dir = Path(env.get("PROMETHEUS_MULTIPROC_DIR") or default_dir)
     env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir_fresh(metrics_dir))
+    checks_run(env)
     static_root = Path(env.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
     static = static_options(static_root) if static_root.is_dir() else []
     if not static:

@@ -6,6 +6,7 @@ import os
 import re
 import signal
 import subprocess
+import sys
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -69,3 +70,19 @@ def test_a_killed_worker_is_replaced_and_the_service_keeps_answering(launched):
     assert wait_until(lambda: len(workers_of(launched.process.pid) - {victim}) == 2, 20)
     assert launched.process.poll() is None
     assert all(get(launched.port, "/healthz")[0] == 200 for _ in range(20))
+
+
+def test_the_launch_refuses_to_serve_when_a_system_check_fails(django_db_setup):
+    # A PAYMENT_PROVIDER that names nothing turned every checkout into a declined payment.
+    env = {**os.environ, "SECRET_KEY": "k" * 48, "PAYMENT_PROVIDER": "apps.orders.payments.Nope"}
+    port = live_server.free_port()
+    done = subprocess.run(
+        [sys.executable, "-m", "config.web", "--port", str(port)],
+        cwd=live_server.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode != 0
+    assert "orders.E001" in done.stderr and "not serving" in done.stderr

@@ -1,0 +1,36 @@
+"""System checks of the orders app: a payment provider that cannot be loaded stops the start."""
+
+from django.conf import settings
+from django.core.checks import Error, register
+from django.utils.module_loading import import_string
+
+REQUIRED = ("authorize", "void")
+
+
+@register()
+def payment_provider_check(app_configs, **kwargs) -> list[Error]:
+    """Refuse to start with a ``PAYMENT_PROVIDER`` that is not an importable provider class.
+
+    At run time a provider that raises is an outage, answered as a declined payment; a setting
+    that names nothing would turn every checkout into a decline, for good, without a word.
+    """
+    path = settings.PAYMENT_PROVIDER
+    try:
+        provider = import_string(path)
+    except ImportError as exc:
+        return [
+            Error(
+                f"PAYMENT_PROVIDER {path!r} cannot be imported: {exc}",
+                hint="A dotted path to a provider class: apps.orders.payments.InstantProvider.",
+                id="orders.E001",
+            )
+        ]
+    missing = [name for name in REQUIRED if not callable(getattr(provider, name, None))]
+    if missing:
+        return [
+            Error(
+                f"PAYMENT_PROVIDER {path!r} has no {', '.join(missing)} method",
+                id="orders.E002",
+            )
+        ]
+    return []
