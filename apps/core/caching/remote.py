@@ -22,6 +22,7 @@ from django_redis import get_redis_connection
 from redis.exceptions import RedisError
 
 from apps.core.caching import metrics
+from apps.core.outages import Outage
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -57,21 +58,19 @@ class _State:
     # after-outage hooks run and every version is bumped, before anything else is read.
     pending_epoch_bump = False
     bump_script = None
-    # The outage under way (monotonic start, 0.0 when Redis answers), for its log lines.
-    outage_since = 0.0
-    outage_logged = 0.0
-    outage_calls = 0
 
 
 _state = _State()
+# Logged once when Redis goes, once per CACHE_OUTAGE_LOG_SECONDS with a count, once when it is back.
+OUTAGE = Outage("redis")
 _lock = threading.Lock()
 
 
 def _reset(**kwargs) -> None:
     _state.client = None
     _state.bump_script = None
-    _state.open_until = _state.outage_since = 0.0
-    _state.outage_calls = 0
+    _state.open_until = 0.0
+    OUTAGE.reset()
 
 
 setting_changed.connect(_reset)
@@ -117,7 +116,7 @@ def guarded(operation: Callable[[object], T]) -> T:
 def _redis(operation: Callable[[object], T]) -> T:
     """Run ``operation(client)`` unless the breaker is open; open it on a Redis failure."""
     if _state.open_until and time.monotonic() < _state.open_until:
-        _outage_call()
+        OUTAGE.failed()
         raise Unavailable()
     try:
         client = _client()
@@ -126,40 +125,14 @@ def _redis(operation: Callable[[object], T]) -> T:
             _recover()
         result = operation(client)
     except (RedisError, OSError) as error:
-        now = time.monotonic()
-        if not _state.outage_since:
-            _state.outage_since = _state.outage_logged = now
-            logger.warning("redis unavailable, serving without it: %s", error)
-        _state.open_until = now + settings.CACHE_RETRY_SECONDS
+        _state.open_until = time.monotonic() + settings.CACHE_RETRY_SECONDS
         metrics.CACHE_ERRORS.inc()
-        _outage_call()
+        OUTAGE.failed(error)
         raise Unavailable() from error
-    if _state.outage_since:
-        logger.warning(
-            "redis is back after %.1f s; %d calls were served without it",
-            time.monotonic() - _state.outage_since,
-            _state.outage_calls,
-        )
-        _state.open_until = _state.outage_since = 0.0
-        _state.outage_calls = 0
+    if _state.open_until:
+        _state.open_until = 0.0
+        OUTAGE.recovered()
     return result
-
-
-def _outage_call() -> None:
-    """Count a call served without Redis; say so once per ``CACHE_OUTAGE_LOG_SECONDS``.
-
-    One line per interval per process, not one per request: under load an outage would otherwise
-    write thousands of identical lines (a traceback each, as django-redis did).
-    """
-    _state.outage_calls += 1
-    now = time.monotonic()
-    if now - _state.outage_logged >= settings.CACHE_OUTAGE_LOG_SECONDS:
-        _state.outage_logged = now
-        logger.warning(
-            "redis still unavailable after %.0f s; %d calls served without it so far",
-            now - _state.outage_since,
-            _state.outage_calls,
-        )
 
 
 def write_lost() -> None:

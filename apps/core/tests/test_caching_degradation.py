@@ -180,7 +180,7 @@ def test_an_outage_under_load_is_logged_once_per_interval_with_a_count_and_its_e
     after = [record.getMessage() for record in caplog.records]
 
     assert all(answer.status_code < 500 for answer in answers)
-    outage = [r.getMessage() for r in during if r.name == "apps.core.caching.remote"]
+    outage = [r.getMessage() for r in during if r.name == "apps.core.outages"]
     assert len(outage) == 1 and "redis unavailable" in outage[0], outage
     assert not [r for r in during if r.exc_info], "no traceback per failed call"
     assert len(during) == 1, [r.getMessage() for r in during]  # readiness probes included
@@ -191,11 +191,11 @@ def test_a_long_outage_says_so_again_once_per_interval(own_redis, settings, capl
     settings.CACHE_OUTAGE_LOG_SECONDS = 0.5
     client = Client()
     own_redis.stop()
-    caplog.set_level("WARNING", logger="apps.core.caching.remote")
+    caplog.set_level("WARNING", logger="apps.core.outages")
     started = time.monotonic()
     while time.monotonic() - started < 1.6:
         client.get(LIST)
-    lines = [r.getMessage() for r in caplog.records if r.name == "apps.core.caching.remote"]
+    lines = [r.getMessage() for r in caplog.records if r.name == "apps.core.outages"]
 
     assert lines[0].startswith("redis unavailable")
     still = [line for line in lines if line.startswith("redis still unavailable")]
