@@ -29,16 +29,25 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def request(port: int, method: str, path: str, body=None, headers=None) -> tuple[int, bytes]:
-    """One request on a connection of its own (so granian may hand it to either worker)."""
+def exchange(port: int, method: str, path: str, body=None, headers=None):
+    """One request on a connection of its own (so granian may hand it to either worker).
+
+    Return (status, headers with lower-case names, body).
+    """
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
     try:
         payload = None if body is None else json.dumps(body)
         conn.request(method, path, payload, {"Content-Type": "application/json", **(headers or {})})
         response = conn.getresponse()
-        return response.status, response.read()
+        found = {name.lower(): value for name, value in response.getheaders()}
+        return response.status, found, response.read()
     finally:
         conn.close()
+
+
+def request(port: int, method: str, path: str, body=None, headers=None) -> tuple[int, bytes]:
+    status, _, raw = exchange(port, method, path, body, headers)
+    return status, raw
 
 
 def get(port: int, path: str) -> tuple[int, bytes]:

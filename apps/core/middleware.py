@@ -1,8 +1,16 @@
-"""Response headers every endpoint needs unless it says otherwise."""
+"""Request bounds and response headers every endpoint needs unless it says otherwise."""
 
 from collections.abc import Callable
+from contextlib import suppress
 
+from django.conf import settings
+from django.db import InterfaceError, OperationalError, connection
 from django.http import HttpRequest, HttpResponse
+
+from apps.core.exceptions import json_error
+from apps.core.outages import Outage
+
+DATABASE_OUTAGE = Outage("database")
 
 
 def private_by_default(get_response: Callable[[HttpRequest], HttpResponse]):
@@ -18,3 +26,83 @@ def private_by_default(get_response: Callable[[HttpRequest], HttpResponse]):
         return response
 
     return middleware
+
+
+def body_bounded(get_response: Callable[[HttpRequest], HttpResponse]):
+    """Refuse a body over ``REQUEST_BODY_MAX_BYTES`` before reading it; drain what a view left.
+
+    A URL over ``REQUEST_URL_MAX_BYTES`` is a ``414`` envelope (granian itself answers a bare
+    ``414`` past 64 KB, before the app sees the request).
+
+    DRF's parsers read the stream themselves, so Django's own upload limits never applied: a
+    300 MB anonymous POST was read whole. The declared length is checked first (``413``, and the
+    connection is closed rather than the body read). A body the view never read (a ``401``,
+    ``403`` or ``429`` decided before parsing) is read to its end after the response is made:
+    left on a keep-alive connection, it would be taken for the next request.
+    """
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        url = len(request.META.get("PATH_INFO", "")) + len(request.META.get("QUERY_STRING", ""))
+        if url > settings.REQUEST_URL_MAX_BYTES:
+            detail = f"The URL is {url:,} characters; at most {settings.REQUEST_URL_MAX_BYTES:,}."
+            return json_error("uri_too_long", detail, 414)
+        try:
+            length = int(request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            return _closing(json_error("bad_request", "Content-Length is not a length.", 400))
+        limit = settings.REQUEST_BODY_MAX_BYTES
+        if length > limit:
+            detail = f"The request body is {length:,} bytes; at most {limit:,} are accepted."
+            return _closing(json_error("request_too_large", detail, 413))
+        response = get_response(request)
+        if length:
+            with suppress(OSError, ValueError):
+                while request.read(65536):
+                    pass
+        return response
+
+    return middleware
+
+
+def _closing(response: HttpResponse) -> HttpResponse:
+    response["Connection"] = "close"
+    return response
+
+
+class DatabaseOutageMiddleware:
+    """Answer ``503`` with ``Retry-After`` while PostgreSQL cannot be reached, never a 500.
+
+    A request that fails on the database connection (refused, reset, timed out) is the service
+    being away, not a bug: clients and load balancers should come back shortly. The outage is
+    logged once per interval with a count (``apps.core.outages``), not a traceback per request;
+    Django reconnects by itself once the database answers (``CONN_HEALTH_CHECKS``).
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if DATABASE_OUTAGE.active and response.status_code < 500:
+            DATABASE_OUTAGE.recovered()
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        if not isinstance(exception, (OperationalError, InterfaceError)) or _answers():
+            return None  # a query that failed on its own merits: a real 500
+        DATABASE_OUTAGE.failed(exception)
+        response = json_error("service_unavailable", "The database is unavailable; retry.", 503)
+        response["Retry-After"] = str(settings.DATABASE_RETRY_AFTER_SECONDS)
+        return response
+
+
+def _answers() -> bool:
+    """True when the database takes a new connection now (the error was not about reaching it)."""
+    try:
+        connection.close()
+        connection.ensure_connection()
+        return True
+    except (OperationalError, InterfaceError):
+        return False

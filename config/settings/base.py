@@ -39,6 +39,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "apps.core.middleware.body_bounded",
+    "apps.core.middleware.DatabaseOutageMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -154,6 +156,15 @@ CACHALOT_ONLY_CACHABLE_APPS = ("catalog",)
 CACHALOT_TIMEOUT = env.int("CACHALOT_TIMEOUT", default=86400)
 # After a write cachalot cannot see, its tables are uncached this long (apps/core/caching/orm.py).
 CACHALOT_SETTLE_SECONDS = env.float("CACHALOT_SETTLE_SECONDS", default=2.0)
+
+# --- Request bounds -------------------------------------------------------------------------------
+# Largest request body any endpoint reads (bytes); a longer declared body is a 413 before reading.
+# The API's largest is a 50-line checkout (about 4 KB); the admin's forms are larger.
+REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=1024 * 1024)
+# Longest path plus query string (characters) the app reads; every real URL is far shorter.
+REQUEST_URL_MAX_BYTES = env.int("REQUEST_URL_MAX_BYTES", default=8192)
+# While PostgreSQL is unreachable requests answer 503 with this Retry-After (seconds).
+DATABASE_RETRY_AFTER_SECONDS = env.int("DATABASE_RETRY_AFTER_SECONDS", default=2)
 
 # --- Auth -----------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
