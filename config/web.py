@@ -93,8 +93,8 @@ def main(argv: list[str] | None = None) -> None:
     env.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.prod")
     default_dir = Path(tempfile.gettempdir()) / f"shopfast-metrics-{args.port}"
     metrics_dir = Path(env.get("PROMETHEUS_MULTIPROC_DIR") or default_dir)
+    checks_run(env)  # before the metrics folder is set: its figures are not the server's
     env["PROMETHEUS_MULTIPROC_DIR"] = str(metrics_dir_fresh(metrics_dir))
-    checks_run(env)
     static_root = Path(env.get("STATIC_ROOT") or BASE_DIR / "staticfiles")
     static = static_options(static_root) if static_root.is_dir() else []
     if not static:
