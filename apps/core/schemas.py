@@ -36,7 +36,11 @@ DESCRIPTIONS = {
     409: "The request conflicts with the resource's current state.",
     415: 'The body is not application/json (code "unsupported_media_type").',
     422: "The request is well-formed but cannot be processed.",
+    413: 'The declared body is over REQUEST_BODY_MAX_BYTES (code "request_too_large"); it is '
+    "not read, and the connection is closed.",
     429: 'Too many requests (code "throttled"); "Retry-After" says how many seconds to wait.',
+    503: 'The database cannot be reached (code "service_unavailable"); "Retry-After" says when '
+    "to try again.",
 }
 
 EXAMPLES = {
@@ -91,6 +95,9 @@ class ShopAutoSchema(AutoSchema):
             implied.append(401)
         if getattr(self.view, "throttle_classes", ()):
             implied.append(429)
+        if self.method in ("POST", "PUT", "PATCH"):
+            implied.append(413)
+        implied.append(503)  # any operation may meet the database away
         for status in implied:
             if str(status) not in responses:
                 responses[str(status)] = self._get_response_for_code(

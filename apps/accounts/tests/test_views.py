@@ -307,8 +307,8 @@ def test_the_accounts_schema_is_valid_openapi_with_error_responses():
 
     register = schema["paths"]["/auth/register/"]["post"]
     token = schema["paths"]["/auth/token/"]["post"]
-    assert set(register["responses"]) == {"201", "400", "429"}
-    assert set(token["responses"]) == {"200", "400", "429"}
+    assert set(register["responses"]) == {"201", "400", "413", "429", "503"}
+    assert set(token["responses"]) == {"200", "400", "413", "429", "503"}
     assert register["tags"] == token["tags"] == ["accounts"]
     components = schema["components"]["schemas"]
     assert components["RegisterOutput"]["required"] == ["token", "username"]
