@@ -1,7 +1,9 @@
 """Cart writes. Each locks the user's cart row, so concurrent adds from two tabs add up exactly."""
 
+from collections.abc import Mapping
+
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from apps.cart.errors import CartFull, CartLineNotFound, CurrencyMismatch, QuantityLimit, UnknownSku
 from apps.cart.models import Cart, CartLine
@@ -70,6 +72,34 @@ def cart_line_remove(user, *, line_id: int) -> None:
         raise CartLineNotFound()
 
 
-def cart_clear(user) -> None:
-    """Empty the user's cart (inside the caller's transaction: the checkout's)."""
-    CartLine.objects.filter(cart__user=user).delete()
+# One statement: lower the lines that grew since the checkout read them, delete the others. Both
+# parts see one snapshot and touch different rows; a line an add is still writing is waited for
+# and re-checked (READ COMMITTED), and a line added after the read is not touched at all.
+_TAKE = """
+WITH taken(variant_id, quantity) AS (
+    SELECT * FROM unnest(%(variants)s::bigint[], %(quantities)s::int[])
+),
+lowered AS (
+    UPDATE cart_cartline l SET quantity = l.quantity - t.quantity
+      FROM taken t, cart_cart c
+     WHERE l.cart_id = c.id AND c.user_id = %(user)s AND l.variant_id = t.variant_id
+       AND l.quantity > t.quantity
+    RETURNING l.id
+)
+DELETE FROM cart_cartline l USING taken t, cart_cart c
+ WHERE l.cart_id = c.id AND c.user_id = %(user)s AND l.variant_id = t.variant_id
+   AND l.quantity <= t.quantity
+"""
+
+
+def cart_lines_take(user, taken: Mapping[int, int]) -> None:
+    """Remove from the cart what an order bought from it (variant id -> units), nothing more.
+
+    A line added, or raised, while the checkout ran stays in the cart: emptying the whole cart
+    deleted it without it being bought. Inside the caller's transaction (the checkout's).
+    """
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _TAKE,
+            {"variants": list(taken), "quantities": list(taken.values()), "user": user.pk},
+        )

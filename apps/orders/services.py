@@ -17,7 +17,7 @@ from django.db import transaction
 
 from apps.cart.errors import CurrencyMismatch, UnknownSku
 from apps.cart.selectors import cart_items
-from apps.cart.services import cart_clear
+from apps.cart.services import cart_lines_take
 from apps.catalog.selectors import SellableVariant, variant_sellable_by_sku
 from apps.inventory.errors import InsufficientStock
 from apps.inventory.models import Stock, StockMovement
@@ -127,7 +127,8 @@ def _order_commit(user, key, fingerprint, lines, variants, from_cart) -> _Placed
             line.order = order
         OrderLine.objects.bulk_create(order_lines)
         if from_cart:
-            cart_clear(user)
+            # What this order took, not the whole cart: a line added meanwhile stays.
+            cart_lines_take(user, {variants[ln.sku].id: ln.quantity for ln in lines})
         # The lock window: lock (pk order), re-check, one UPDATE+ledger statement, commit.
         change = stock_allocate(
             [StockDemand(variants[ln.sku].id, ln.sku, ln.quantity) for ln in lines],

@@ -8,7 +8,7 @@ from django.db import connection
 
 from apps.cart.errors import CartFull, CartLineNotFound, CurrencyMismatch, QuantityLimit, UnknownSku
 from apps.cart.models import Cart, CartLine
-from apps.cart.services import cart_clear, cart_line_add, cart_line_remove, cart_line_update
+from apps.cart.services import cart_line_add, cart_line_remove, cart_line_update, cart_lines_take
 from apps.catalog.tests.factories import ProductFactory, VariantFactory
 
 
@@ -178,15 +178,21 @@ def test_remove_deletes_only_that_line(shop):
         cart_line_remove(buyer, line_id=ids[3])
 
 
-def test_clear_empties_only_the_buyers_cart(shop):
+def test_taking_removes_what_was_bought_and_only_from_the_buyers_cart(shop):
     for i, buyer in enumerate(shop.users):
-        cart_line_add(buyer, sku=shop.sku(i), quantity=1)
+        cart_line_add(buyer, sku=shop.sku(i), quantity=2)
+    buyer = shop.users[0]
+    cart_line_add(buyer, sku=shop.sku(11), quantity=5)
+    variant = dict(
+        CartLine.objects.filter(cart__user=buyer).values_list("variant__sku", "variant_id")
+    )
 
-    cart_clear(shop.users[0])
+    # Bought: all of SKU 0, 3 of the 5 of SKU 11 (two more were added after the checkout read).
+    cart_lines_take(buyer, {variant[shop.sku(0)]: 2, variant[shop.sku(11)]: 3})
 
-    assert lines_of(shop.users[0]) == {}
-    assert CartLine.objects.count() == 9
-    assert Cart.objects.filter(user=shop.users[0]).exists()
+    assert lines_of(buyer) == {shop.sku(11): 2}
+    assert CartLine.objects.count() == 10
+    assert Cart.objects.filter(user=buyer).exists()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -174,3 +174,32 @@ def _more_buyers_than_the_default_pool():
     assert connection.settings_dict["ENGINE"].endswith("postgresql")
     yield
     UserFactory.reset_sequence()
+
+
+def test_a_line_added_while_the_cart_is_checked_out_stays_in_the_cart(monkeypatch):
+    # The checkout emptied the whole cart: a line another tab added meanwhile was deleted unbought.
+    from apps.cart.services import cart_line_add
+    from apps.orders import services as order_services
+    from apps.orders.tests.race import run_in_thread
+
+    shop = shop_build()
+    buyer = shop.users[0]
+    cart_line_add(buyer, sku=shop.sku(0), quantity=2)
+    real_items = order_services.cart_items
+
+    def read_then_other_tabs_add(user):
+        items = real_items(user)  # what this checkout buys
+        run_in_thread(lambda: cart_line_add(buyer, sku=shop.sku(1), quantity=1))
+        run_in_thread(lambda: cart_line_add(buyer, sku=shop.sku(0), quantity=3))
+        return items
+
+    monkeypatch.setattr(order_services, "cart_items", read_then_other_tabs_add)
+    result = order_place(buyer, key="tabs", lines=None)
+
+    assert result.status == 201
+    bought = dict(OrderLine.objects.values_list("sku", "quantity"))
+    assert bought == {shop.sku(0): 2}
+    in_cart = dict(
+        CartLine.objects.filter(cart__user=buyer).values_list("variant__sku", "quantity")
+    )
+    assert in_cart == {shop.sku(1): 1, shop.sku(0): 3}
