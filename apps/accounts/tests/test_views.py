@@ -279,6 +279,32 @@ class TestThrottling:
         assert statuses == [201, 201, 201, 429]
         assert User.objects.count() == 3
 
+    def test_behind_a_declared_proxy_each_client_address_has_its_own_bucket(self, client, settings):
+        # NUM_PROXIES unset behind a proxy: every client shared the proxy's one bucket.
+        settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+        proxy = "10.0.0.7"
+        one_client = [
+            self._register(client, n, proxy, HTTP_X_FORWARDED_FOR="198.51.100.1").status_code
+            for n in range(4)
+        ]
+        other_client = self._register(client, 9, proxy, HTTP_X_FORWARDED_FOR="198.51.100.2")
+
+        assert one_client == [201, 201, 201, 429]
+        assert other_client.status_code == 201
+
+    def test_forwarded_requests_without_a_declared_proxy_are_warned_about_once(
+        self, client, caplog, monkeypatch
+    ):
+        from apps.accounts import throttles
+
+        monkeypatch.setattr(throttles, "_unconfigured_proxy_seen", False)
+        caplog.set_level("WARNING", logger="apps.accounts.throttles")
+        for n in range(3):
+            self._register(client, n, "10.0.0.8", HTTP_X_FORWARDED_FOR="198.51.100.3")
+
+        warnings = [r.getMessage() for r in caplog.records if r.name == "apps.accounts.throttles"]
+        assert len(warnings) == 1 and "NUM_PROXIES is unset" in warnings[0]
+
     def test_the_fourth_token_request_from_one_address_is_429(self, client):
         user = UserFactory()
         credentials = {"username": user.username, "password": PASSWORD}
