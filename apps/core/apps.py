@@ -1,4 +1,4 @@
-from django.apps import AppConfig
+from django.apps import AppConfig, apps
 
 
 class CoreConfig(AppConfig):
@@ -11,3 +11,7 @@ class CoreConfig(AppConfig):
         from apps.core.caching.orm import orm_invalidate_all
 
         remote.after_outage(orm_invalidate_all)
+        if apps.is_installed("silk"):  # PROFILING=1
+            from apps.core.profiling import profiling_connect
+
+            profiling_connect()

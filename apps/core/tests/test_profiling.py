@@ -174,6 +174,39 @@ def silk_probe() -> dict:
     }
 
 
+def silk_secrets_probe() -> dict:
+    """Register and get a token with silk on; return whether a token is stored anywhere."""
+    from django.core.management import call_command
+    from django.test import Client
+    from silk.models import Request, Response
+
+    call_command("migrate", "silk", verbosity=0)
+    Request.objects.all().delete()
+    client = Client()
+    password = "silk-Probe-pw-2026"
+    body = {"username": "silk-secret", "email": "silk@example.com", "password": password}
+    registered = client.post("/api/v1/auth/register/", body, content_type="application/json")
+    credentials = {"username": "silk-secret", "password": password}
+    token = client.post("/api/v1/auth/token/", credentials, content_type="application/json")
+    stored = [
+        str(field)
+        for response in Response.objects.all()
+        for field in (response.body, response.raw_body)
+    ] + [
+        str(field)
+        for request in Request.objects.all()
+        for field in (request.body, request.raw_body)
+    ]
+    secret = token.json()["token"]
+    return {
+        "statuses": [registered.status_code, token.status_code],
+        "recorded": Response.objects.count(),
+        "token_stored": any(secret in text for text in stored),
+        "password_stored": any(password in text for text in stored),
+        "masked": sum("********" in text for text in stored),
+    }
+
+
 # --- Tests ---------------------------------------------------------------------------------------
 
 
@@ -236,6 +269,15 @@ def test_with_profiling_on_silk_is_for_staff_and_records_a_product_list(transact
     assert found["recorded_queries"][0] >= 1  # the list query, with its EXPLAIN stored
     assert found["recorded_profile"] == [True]  # cProfile on by default
     assert found["silk_pages_recorded"] == 0  # silk does not record its own pages
+
+
+def test_silk_stores_no_token_and_no_password(transactional_db):
+    # The bodies of /auth/token/ and /auth/register/ answers, API tokens, were stored in clear.
+    found = child_run("silk_secrets_probe", silk_env())
+
+    assert found["statuses"] == [201, 200] and found["recorded"] == 2
+    assert not found["token_stored"] and not found["password_stored"]
+    assert found["masked"] >= 2
 
 
 def test_a_sample_rate_of_zero_records_nothing(transactional_db):
