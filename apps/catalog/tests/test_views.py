@@ -105,7 +105,7 @@ def test_etag_changes_when_the_body_changes(catalog, client, django_capture_on_c
             "cursor",
         ),  # numeric underflow in PostgreSQL
         ({"in_stock": "maybe"}, "in_stock"),
-        ({"q": "x" * 10_240}, "q"),
+        ({"q": "x" * 1_000}, "q"),  # over CATALOG_MAX_QUERY_LENGTH, under the URL limit
         ({"q": "nul\x00byte"}, "q"),
         ({"category": "not a slug!"}, "category"),
         ({"tag": "x" * 500}, "tag"),
