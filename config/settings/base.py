@@ -138,6 +138,9 @@ CACHE_RELEASE = "2"  # change when a cached body's format changes
 CACHE_L1_MAX_ENTRIES = env.int("CACHE_L1_MAX_ENTRIES", default=1024)
 CACHE_L1_TTL_SECONDS = env.float("CACHE_L1_TTL_SECONDS", default=30.0)  # memory, not staleness
 CACHE_L2_TTL_SECONDS = env.int("CACHE_L2_TTL_SECONDS", default=3600)
+# What a response no one has asked for twice may hold Redis: what one client can make the cache
+# hold is bounded by its request rate times this, not times CACHE_L2_TTL_SECONDS.
+CACHE_L2_NEW_TTL_SECONDS = env.int("CACHE_L2_NEW_TTL_SECONDS", default=60)
 # A 404 is exact under its versioned key too; short-lived so that random slugs cannot pile up.
 CACHE_NOT_FOUND_TTL_SECONDS = env.int("CACHE_NOT_FOUND_TTL_SECONDS", default=60)
 CACHE_REBUILD_LOCK_SECONDS = env.float("CACHE_REBUILD_LOCK_SECONDS", default=5.0)

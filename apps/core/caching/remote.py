@@ -216,6 +216,11 @@ def get(name: str) -> bytes | None:
     return _redis(lambda client: client.get(key(name)))
 
 
+def get_refreshed(name: str, ttl: int) -> bytes | None:
+    """Return ``name`` and give it ``ttl`` seconds to live again (one GETEX round trip)."""
+    return _redis(lambda client: client.getex(key(name), ex=ttl))
+
+
 def get_many(names: Sequence[str]) -> list[bytes | None]:
     keys = [key(name) for name in names]
     return _redis(lambda client: client.mget(keys))

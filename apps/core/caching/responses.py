@@ -134,7 +134,8 @@ def _from_l2_or_view(view, request, args, kwargs, digest: str, etag: str) -> Htt
     lock = "lock:" + digest
     owns_lock = False
     try:
-        raw = remote.get(name)
+        # A hit earns the entry its full life; a new one lives CACHE_L2_NEW_TTL_SECONDS.
+        raw = remote.get_refreshed(name, settings.CACHE_L2_TTL_SECONDS)
         if raw is None:
             owns_lock = remote.lock_acquire(lock, settings.CACHE_REBUILD_LOCK_SECONDS)
             if not owns_lock:
@@ -187,7 +188,11 @@ def _rebuild(view, request, args, kwargs, digest: str, etag: str) -> HttpRespons
     if status not in CACHED_STATUSES:
         return response
     entry = (status, response["Content-Type"], response.content)
-    ttl = settings.CACHE_L2_TTL_SECONDS if status == 200 else settings.CACHE_NOT_FOUND_TTL_SECONDS
+    # Stored for a short while first: a one-off URL (a random filter value, a crawler's) costs
+    # Redis memory for CACHE_L2_NEW_TTL_SECONDS, not an hour; the first L2 hit extends it.
+    ttl = (
+        settings.CACHE_L2_NEW_TTL_SECONDS if status == 200 else settings.CACHE_NOT_FOUND_TTL_SECONDS
+    )
     try:
         remote.put("r:" + digest, _encode(entry), ttl)
     except Unavailable:

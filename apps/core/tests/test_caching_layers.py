@@ -378,3 +378,25 @@ def test_a_cached_404_gives_way_to_the_product_once_it_is_created(catalog):
     product.save()  # the admin's path
 
     assert client.get(url).status_code == 200
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_response_asked_for_once_holds_redis_briefly_one_asked_again_its_full_life(
+    catalog, settings
+):
+    # 500 distinct filter values grew Redis by 20 MB, each entry kept for an hour.
+    client = Client()
+    redis = get_redis_connection("default")
+    for price in range(40):
+        assert client.get(f"/api/v1/products/?min_price={price}").status_code == 200
+    names = list(redis.scan_iter(remote.key("r:") + "*"))
+    ttls = [redis.ttl(name) for name in names]
+
+    assert len(names) == 40
+    assert 0 < max(ttls) <= settings.CACHE_L2_NEW_TTL_SECONDS < settings.CACHE_L2_TTL_SECONDS
+
+    l1_clear()
+    again = client.get("/api/v1/products/?min_price=3")  # an L2 hit: someone wants it
+    assert again["X-Cache"] == "HIT-L2"
+    refreshed = max(redis.ttl(name) for name in redis.scan_iter(remote.key("r:") + "*"))
+    assert refreshed > settings.CACHE_L2_NEW_TTL_SECONDS
