@@ -10,17 +10,18 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from rest_framework.authtoken.models import Token
 
-from apps.core.errors import DomainError
+from apps.accounts.errors import InvalidCredentials
+from apps.accounts.guard import (
+    failed_login_record,
+    failed_logins_check,
+    failed_logins_clear,
+    hashing_slot,
+)
 
 User = get_user_model()
 
 USERNAME_TAKEN = "A user with that username already exists."
 EMAIL_TAKEN = "A user with that email address already exists."
-
-
-class InvalidCredentials(DomainError):
-    code = "invalid_credentials"
-    default_detail = "Unable to log in with the provided credentials."
 
 
 def _lock_key(kind: str, value: str) -> int:
@@ -80,7 +81,11 @@ def user_register(*, username: str, email: str, password: str) -> tuple[Abstract
     password_errors = _password_errors(username=username, email=email, password=password)
     # Hash before the transaction: the production hasher takes far longer than the writes, and
     # neither a connection nor the identity locks should be held through it.
-    password_hash = None if password_errors else make_password(password)
+    if password_errors:
+        password_hash = None
+    else:
+        with hashing_slot():
+            password_hash = make_password(password)
     try:
         return _user_create(
             username=username,
@@ -96,12 +101,19 @@ def user_register(*, username: str, email: str, password: str) -> tuple[Abstract
 
 # Not atomic on purpose: checking the password costs far more than the one write, which
 # get_or_create already wraps in its own savepoint (and retries as a read if a racer wins).
-def token_obtain(*, username: str, password: str) -> Token:
-    """Return the user's API token, creating it on first use; raise InvalidCredentials otherwise."""
+def token_obtain(*, username: str, password: str, address: str = "") -> Token:
+    """Return the user's API token, creating it on first use; raise InvalidCredentials otherwise.
+
+    An account or address with too many recent failures is refused before any hashing (429).
+    """
     username = AbstractBaseUser.normalize_username(username)
-    user = authenticate(username=username, password=password)
+    failed_logins_check(username, address)
+    with hashing_slot():
+        user = authenticate(username=username, password=password)
     # The default backend already refuses inactive users; other backends might not.
     if user is None or not user.is_active:
+        failed_login_record(username, address)
         raise InvalidCredentials()
+    failed_logins_clear(username, address)
     token, _ = Token.objects.get_or_create(user=user)
     return token

@@ -112,5 +112,6 @@ class TokenView(APIView):
     def post(self, request):
         serializer = TokenInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        token = services.token_obtain(**serializer.validated_data)
+        address = TokenThrottle().get_ident(request)  # the client's, behind declared proxies
+        token = services.token_obtain(**serializer.validated_data, address=address)
         return Response(TokenOutputSerializer({"token": token.key}).data)

@@ -9,6 +9,7 @@ class DomainError(Exception):
     status_code = 400
     code = "bad_request"
     default_detail = "The request could not be processed."
+    retry_after: int | None = None  # seconds, sent as Retry-After when set
 
     def __init__(self, detail: str | None = None, **extra: Any) -> None:
         self.detail = detail or self.default_detail

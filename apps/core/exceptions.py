@@ -34,7 +34,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     """Render domain errors and DRF/Django errors in the error envelope."""
     if isinstance(exc, DomainError):
         set_rollback()
-        return Response(exc.as_payload(), status=exc.status_code)
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        return Response(exc.as_payload(), status=exc.status_code, headers=headers)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
