@@ -178,6 +178,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+AUTHENTICATION_BACKENDS = ["apps.accounts.backends.KnownUsersBackend"]
 # What password guessing may cost (apps/accounts/guard.py): failures per account and per address
 # in a window, refused before any hashing; hashing threads per process (the rest serve the API).
 LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=10)

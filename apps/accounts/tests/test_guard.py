@@ -84,3 +84,28 @@ def test_a_login_waits_for_a_free_hashing_slot_and_is_a_503_when_none_frees(sett
     assert busy.status_code == 503 and busy.json()["code"] == "busy"
     assert busy["Retry-After"] == "1"
     assert attempt(APIClient(), user.username, PASSWORD).status_code == 200
+
+
+def test_an_unknown_username_costs_no_password_hash(monkeypatch):
+    # Django hashes a dummy password for an unknown user: a made-up-username flood cost as much
+    # CPU as real guesses (the product list's p95 went from 2.5 ms to 433 ms under one).
+    from django.contrib.auth import base_user
+    from django.contrib.auth.base_user import AbstractBaseUser
+
+    user = UserFactory()
+    hashed = []
+    real_make, real_check = base_user.make_password, AbstractBaseUser.check_password
+    monkeypatch.setattr(
+        base_user, "make_password", lambda *a, **k: hashed.append(1) or real_make(*a, **k)
+    )
+    monkeypatch.setattr(
+        AbstractBaseUser,
+        "check_password",
+        lambda self, raw: hashed.append(2) or real_check(self, raw),
+    )
+    client = APIClient()
+
+    assert attempt(client, "nobody-at-all", "wrong").status_code == 400
+    assert hashed == []
+    assert attempt(client, user.username, PASSWORD).status_code == 200
+    assert hashed == [2]
