@@ -2,9 +2,13 @@ from django.apps import apps
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
-from apps.core.views import HealthzView, ReadyzView, metrics
+from apps.core.views import HealthzView, ReadyzView, csp_report, metrics
 
 handler400 = "apps.core.exceptions.bad_request"
 handler403 = "apps.core.exceptions.permission_denied"
@@ -15,8 +19,11 @@ urlpatterns = [
     path("healthz", HealthzView.as_view(), name="healthz"),
     path("readyz", ReadyzView.as_view(), name="readyz"),
     path("metrics", metrics, name="metrics"),
+    path("csp-report", csp_report, name="csp-report"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    # The split view serves Swagger UI's start-up script as a file: no inline script, which the
+    # Content-Security-Policy forbids.
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="docs"),
     path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
     path("api/v1/", include("apps.catalog.urls")),
     path("api/v1/", include("apps.accounts.urls")),

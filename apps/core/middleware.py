@@ -106,3 +106,25 @@ def _answers() -> bool:
         return True
     except (OperationalError, InterfaceError):
         return False
+
+
+def content_security_policy(get_response: Callable[[HttpRequest], HttpResponse]):
+    """Send ``CONTENT_SECURITY_POLICY`` on every answer (the API's JSON, Swagger UI, the admin).
+
+    Scripts from this origin only (Swagger UI's start-up script is served as a file for that
+    reason); violations are reported to ``/csp-report`` and counted in the metrics.
+    """
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        # Silk and the debug toolbar are staff-only tools built on inline scripts.
+        tool = request.path.startswith(("/silk/", "/__debug__/"))
+        if (
+            settings.CONTENT_SECURITY_POLICY
+            and not tool
+            and "Content-Security-Policy" not in response
+        ):
+            response["Content-Security-Policy"] = settings.CONTENT_SECURITY_POLICY
+        return response
+
+    return middleware

@@ -7,9 +7,13 @@ from functools import cache
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.db import connection
+from django.http import HttpResponse
 from django.utils.crypto import constant_time_compare
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 from django_prometheus.exports import ExportToDjangoView
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
+from prometheus_client import Counter
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -133,3 +137,17 @@ def _allowed_networks() -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, 
 
 
 setting_changed.connect(lambda **kwargs: _allowed_networks.cache_clear(), weak=False)
+
+
+CSP_VIOLATIONS = Counter(
+    "shopfast_csp_violations_total", "Content-Security-Policy violations browsers reported."
+)
+
+
+@csrf_exempt
+@require_POST
+def csp_report(request):
+    """Count a browser's Content-Security-Policy violation report (the body is capped upstream)."""
+    CSP_VIOLATIONS.inc()
+    logger.warning("csp violation: %s", request.body[:500].decode("utf-8", "replace"))
+    return HttpResponse(status=204)

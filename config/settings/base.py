@@ -41,6 +41,7 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "apps.core.middleware.body_bounded",
     "apps.core.middleware.DatabaseOutageMiddleware",
+    "apps.core.middleware.content_security_policy",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -169,6 +170,23 @@ REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=1024 * 1024)
 REQUEST_URL_MAX_BYTES = env.int("REQUEST_URL_MAX_BYTES", default=8192)
 # While PostgreSQL is unreachable requests answer 503 with this Retry-After (seconds).
 DATABASE_RETRY_AFTER_SECONDS = env.int("DATABASE_RETRY_AFTER_SECONDS", default=2)
+
+# Scripts, fonts and connections from this origin only, inline scripts never. Inline and blob:
+# styles and blob: workers are allowed (the admin's and Swagger UI's markup uses style
+# attributes; ReDoc builds its styles and a search worker at run time); drf-spectacular's ReDoc
+# page takes its fonts from Google Fonts and its footer logo from ReDoc's CDN. Tested in headless
+# Chromium (tests/test_browser.py). Empty: no header.
+CONTENT_SECURITY_POLICY = env(
+    "CONTENT_SECURITY_POLICY",
+    default=(
+        "default-src 'self'; script-src 'self'; "
+        "style-src 'self' 'unsafe-inline' blob: https://fonts.googleapis.com; "
+        "worker-src 'self' blob:; img-src 'self' data: https://cdn.redoc.ly; "
+        "font-src 'self' data: https://fonts.gstatic.com; connect-src 'self'; object-src 'none'; "
+        "base-uri 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; report-uri /csp-report"
+    ),
+)
 
 # --- Auth -----------------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
