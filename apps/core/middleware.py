@@ -90,12 +90,20 @@ class DatabaseOutageMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception):
-        if not isinstance(exception, (OperationalError, InterfaceError)) or _answers():
+        if not isinstance(exception, (OperationalError, InterfaceError)):
+            return None
+        if not _connection_lost() and _answers():
             return None  # a query that failed on its own merits: a real 500
         DATABASE_OUTAGE.failed(exception)
         response = json_error("service_unavailable", "The database is unavailable; retry.", 503)
         response["Retry-After"] = str(settings.DATABASE_RETRY_AFTER_SECONDS)
         return response
+
+
+def _connection_lost() -> bool:
+    """True when the request's own connection broke (the database went away under it)."""
+    raw = connection.connection
+    return raw is None or raw.closed or getattr(raw, "broken", False)
 
 
 def _answers() -> bool:
