@@ -193,3 +193,22 @@ def test_redis_away_for_seconds_under_load_changes_no_answer_and_loses_nothing(s
 
 def units_of(variant) -> int:
     return sum(Stock.objects.filter(variant=variant).values_list("quantity", flat=True))
+
+
+def test_throttles_keep_limiting_on_the_real_server_while_redis_is_away():
+    # 130 token requests while Redis was down: not one 429, the limits simply stopped.
+    redis = RedisServer()
+    redis.start()
+    try:
+        env = {"REDIS_URL": redis.url, "THROTTLE_TOKEN": "5/min", "CACHE_RETRY_SECONDS": "0.5"}
+        with live_server.launched(workers=1, **env) as (_, app):
+            redis.stop()
+            body = {"username": "nobody", "password": "wrong-password"}
+            statuses = [
+                live_server.request(app, "POST", "/api/v1/auth/token/", body)[0] for _ in range(12)
+            ]
+    finally:
+        redis.close()
+
+    assert statuses[:5] == [400] * 5
+    assert statuses[5:] == [429] * 7
