@@ -127,6 +127,18 @@ def _stop_on_sigterm() -> None:
         signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
+def discover() -> None:
+    """Resolve DATABASE_URL and REDIS_URL into the environment (dev, test and tooling only).
+
+    The project's ``.env`` is read first, as the settings would read it.
+    """
+    import environ
+
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+    database_url()
+    redis_url()
+
+
 def database_url() -> str:
     url = os.environ.get("DATABASE_URL")
     if url:

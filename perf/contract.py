@@ -33,6 +33,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from config import bootstrap
 from config.bootstrap import database_url_named
 from perf.gate_data import _manage
 from perf.http_compare import HOST, free_port, stop_server
@@ -40,7 +41,6 @@ from perf.http_compare import HOST, free_port, stop_server
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATABASE = "shopfast_contract"
 REPORT_ROOT = BASE_DIR / "perf" / "reports" / "contract"
-DEFAULT_UPSTREAM = "postgres://postgres@127.0.0.1:5432/shopfast"
 
 # Operations whose contract refuses some schema-valid requests, with what and why
 # (api-contract.md): the answer depends on state or secrets a schema cannot describe.
@@ -211,7 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.out = args.report_dir or REPORT_ROOT / time.strftime("%Y%m%d-%H%M%S")
     args.out.mkdir(parents=True, exist_ok=True)
-    base_url = os.environ.get("DATABASE_URL", DEFAULT_UPSTREAM)
+    bootstrap.discover()  # tooling: the local servers unless the environment names them
+    base_url = os.environ["DATABASE_URL"]
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.prod",

@@ -3,7 +3,12 @@
 Only ``perf/http_compare.py`` uses this module; production keeps ``config.urls``.
 """
 
-from config.settings.prod import *  # noqa: F403
+from config import bootstrap
+
+# Tooling, not production: the local servers (or embedded ones) unless the run names its own.
+bootstrap.discover()
+
+from config.settings.prod import *  # noqa: E402, F403
 
 ROOT_URLCONF = "config.urls_perf"
 # Load runs speak plain HTTP on loopback: no redirect to HTTPS.

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
@@ -57,3 +59,13 @@ def test_production_redirects_to_https_and_sends_hsts_but_probes_stay_on_http():
     assert redirect == "True" and int(hsts) >= 31_536_000
     assert "HTTP_X_FORWARDED_PROTO" in proxy_header
     assert all(path in exempt for path in ("healthz", "readyz", "metrics"))
+
+
+@pytest.mark.parametrize("missing", ["DATABASE_URL", "REDIS_URL"])
+def test_production_settings_refuse_to_start_without_a_database_or_redis_url(missing):
+    # They guessed: "database -> local PostgreSQL on 127.0.0.1:5432", or started an embedded one.
+    done = manage("check", **{missing: ""})
+
+    assert done.returncode != 0
+    assert f"{missing} is not set" in done.stderr
+    assert "shopfast: database ->" not in done.stderr and "embedded" not in done.stderr

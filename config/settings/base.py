@@ -1,15 +1,29 @@
-"""Settings shared by every environment; values come from the environment (12-factor)."""
+"""Settings shared by every environment; values come from the environment (12-factor).
+
+``DATABASE_URL`` and ``REDIS_URL`` are required here: production never guesses a database. The
+dev and test settings find local or embedded servers first (``config.bootstrap.discover``).
+"""
 
 from pathlib import Path
 
 import environ
-
-from config import bootstrap
+from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+
+def _required(name: str) -> str:
+    value = env(name, default="")
+    if not value:
+        raise ImproperlyConfigured(
+            f"{name} is not set. Production settings take PostgreSQL and Redis from DATABASE_URL "
+            "and REDIS_URL only; config.settings.dev and the test settings find local ones."
+        )
+    return value
+
 
 SECRET_KEY = env("SECRET_KEY", default="dev-insecure-key-change-me")
 DEBUG = env.bool("DEBUG", default=False)
@@ -75,7 +89,7 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------------------------------
-DATABASES = {"default": env.db_url_config(bootstrap.database_url())}
+DATABASES = {"default": env.db_url_config(_required("DATABASE_URL"))}
 DATABASES["default"].update(
     {
         # django-prometheus's subclass of Django's PostgreSQL backend: it counts statements,
@@ -106,7 +120,7 @@ if env.bool("DB_POOL", default=False):
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (Redis via django-redis; hiredis is picked up by redis-py when installed) --------------
-REDIS_URL = bootstrap.redis_url()
+REDIS_URL = _required("REDIS_URL")
 CACHES = {
     "default": {
         # django-redis behind the breaker, a per-process memory cache while Redis is away.

@@ -2,8 +2,13 @@
 
 from importlib.util import find_spec
 
-from .base import *  # noqa: F403
-from .base import INSTALLED_APPS, MIDDLEWARE, env
+from config import bootstrap
+
+# Before the base settings read DATABASE_URL and REDIS_URL: local servers, else embedded ones.
+bootstrap.discover()
+
+from .base import *  # noqa: E402, F403
+from .base import INSTALLED_APPS, MIDDLEWARE, env  # noqa: E402
 
 DEBUG = env.bool("DEBUG", default=True)
 

@@ -1,7 +1,12 @@
 """Tests: real PostgreSQL and Redis, fast password hashing, N+1 raising."""
 
-from .base import *  # noqa: F403
-from .base import CACHES, INSTALLED_APPS, MIDDLEWARE, env
+from config import bootstrap
+
+# Before the base settings read DATABASE_URL and REDIS_URL: local servers, else embedded ones.
+bootstrap.discover()
+
+from .base import *  # noqa: E402, F403
+from .base import CACHES, INSTALLED_APPS, MIDDLEWARE, env  # noqa: E402
 
 DEBUG = False
 SECRET_KEY = "test-secret-key-not-for-production-0123456789"
