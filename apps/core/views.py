@@ -2,6 +2,7 @@
 
 import ipaddress
 import logging
+import time
 from functools import cache
 
 from django.conf import settings
@@ -10,7 +11,6 @@ from django.db import connection
 from django.http import HttpResponse
 from django.utils.crypto import constant_time_compare
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
 from django_prometheus.exports import ExportToDjangoView
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from prometheus_client import Counter
@@ -144,10 +144,23 @@ CSP_VIOLATIONS = Counter(
 )
 
 
+_csp_logged = [0.0]  # monotonic time of the last report logged by this process
+
+
 @csrf_exempt
-@require_POST
 def csp_report(request):
-    """Count a browser's Content-Security-Policy violation report (the body is capped upstream)."""
+    """Count a browser's Content-Security-Policy violation report (the body is capped upstream).
+
+    Anyone can post here: every report is counted, but one is logged per
+    ``CACHE_OUTAGE_LOG_SECONDS`` at most, so a client cannot fill the logs.
+    """
+    if request.method != "POST":
+        response = json_error("method_not_allowed", "Reports are POSTed.", 405)
+        response["Allow"] = "POST"
+        return response
     CSP_VIOLATIONS.inc()
-    logger.warning("csp violation: %s", request.body[:500].decode("utf-8", "replace"))
+    now = time.monotonic()
+    if now - _csp_logged[0] >= settings.CACHE_OUTAGE_LOG_SECONDS:
+        _csp_logged[0] = now
+        logger.warning("csp violation: %s", request.body[:500].decode("utf-8", "replace"))
     return HttpResponse(status=204)

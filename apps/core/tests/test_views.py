@@ -1,3 +1,4 @@
+import json
 import socket
 
 import pytest
@@ -136,3 +137,22 @@ def test_schema_generates_without_warnings(tmp_path):
     # --fail-on-warn turns every drf-spectacular warning (e.g. an undocumented view) into an error.
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "s.yaml"))
     assert (tmp_path / "s.yaml").read_text().startswith("openapi: 3")
+
+
+@pytest.mark.django_db
+def test_csp_reports_are_counted_and_logged_once_per_interval(client, caplog, settings):
+    from apps.core import views
+
+    settings.CACHE_OUTAGE_LOG_SECONDS = 60
+    views._csp_logged[0] = 0.0
+    caplog.set_level("WARNING", logger="apps.core.views")
+    report = {"csp-report": {"violated-directive": "script-src"}}
+    body = json.dumps(report)
+    answers = [
+        client.post("/csp-report", body, content_type="application/csp-report") for _ in range(20)
+    ]
+
+    assert {answer.status_code for answer in answers} == {204}
+    assert len([r for r in caplog.records if "csp violation" in r.getMessage()]) == 1
+    refused = client.get("/csp-report")
+    assert refused.status_code == 405 and refused.json()["code"] == "method_not_allowed"
