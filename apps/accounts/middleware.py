@@ -33,9 +33,8 @@ def admin_login_guarded(get_response: Callable[[HttpRequest], HttpResponse]):
             with hashing_slot():
                 response = get_response(request)
         except (TooManyFailedLogins, HashingBusy) as refused:
-            response = json_error(refused.code, refused.detail, refused.status_code)
-            response["Retry-After"] = str(refused.retry_after)
-            return response
+            retry = {"Retry-After": str(refused.retry_after)}
+            return json_error(refused.code, refused.detail, refused.status_code, retry)
         if response.status_code == 302:
             failed_logins_clear(username, address)
         elif response.status_code == 200:

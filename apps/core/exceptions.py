@@ -66,13 +66,17 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     return Response(envelope(code, text), status=exc.status_code, headers=headers)
 
 
-def json_error(code: str, detail: str, status_code: int):
+def json_error(code: str, detail: str, status_code: int, headers: dict[str, str] | None = None):
+    """The error envelope as a plain Django response (outside DRF: middleware, handlers)."""
     from django.http import HttpResponse
 
     from apps.core.renderers import dumps
 
     return HttpResponse(
-        dumps(envelope(code, detail)), status=status_code, content_type="application/json"
+        dumps(envelope(code, detail)),
+        status=status_code,
+        content_type="application/json",
+        headers=headers,
     )
 
 

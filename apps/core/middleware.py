@@ -11,6 +11,7 @@ from apps.core.exceptions import json_error
 from apps.core.outages import Outage
 
 DATABASE_OUTAGE = Outage("database")
+CLOSE = {"Connection": "close"}  # refused before the body was read: do not reuse the connection
 
 
 def private_by_default(get_response: Callable[[HttpRequest], HttpResponse]):
@@ -51,11 +52,11 @@ def body_bounded(get_response: Callable[[HttpRequest], HttpResponse]):
         except ValueError:
             length = -1
         if length < 0:
-            return _closing(json_error("bad_request", "Content-Length is not a length.", 400))
+            return json_error("bad_request", "Content-Length is not a length.", 400, CLOSE)
         limit = settings.REQUEST_BODY_MAX_BYTES
         if length > limit:
             detail = f"The request body is {length:,} bytes; at most {limit:,} are accepted."
-            return _closing(json_error("request_too_large", detail, 413))
+            return json_error("request_too_large", detail, 413, CLOSE)
         response = get_response(request)
         if length:
             with suppress(OSError, ValueError):
@@ -64,11 +65,6 @@ def body_bounded(get_response: Callable[[HttpRequest], HttpResponse]):
         return response
 
     return middleware
-
-
-def _closing(response: HttpResponse) -> HttpResponse:
-    response["Connection"] = "close"
-    return response
 
 
 class DatabaseOutageMiddleware:
@@ -95,9 +91,8 @@ class DatabaseOutageMiddleware:
         if not _connection_lost() and _answers():
             return None  # a query that failed on its own merits: a real 500
         DATABASE_OUTAGE.failed(exception)
-        response = json_error("service_unavailable", "The database is unavailable; retry.", 503)
-        response["Retry-After"] = str(settings.DATABASE_RETRY_AFTER_SECONDS)
-        return response
+        retry = {"Retry-After": str(settings.DATABASE_RETRY_AFTER_SECONDS)}
+        return json_error("service_unavailable", "The database is unavailable; retry.", 503, retry)
 
 
 def _connection_lost() -> bool:

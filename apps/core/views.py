@@ -113,9 +113,10 @@ def metrics(request):
     if token:
         presented = request.headers.get("Authorization", "")
         if not constant_time_compare(presented, f"Bearer {token}"):
-            response = json_error("not_authenticated", "A metrics bearer token is required.", 401)
-            response["WWW-Authenticate"] = 'Bearer realm="metrics"'
-            return response
+            challenge = {"WWW-Authenticate": 'Bearer realm="metrics"'}
+            return json_error(
+                "not_authenticated", "A metrics bearer token is required.", 401, challenge
+            )
     elif not _address_allowed(request.META.get("REMOTE_ADDR", "")):
         return json_error("permission_denied", "Metrics are not served to this address.", 403)
     return ExportToDjangoView(request)
@@ -155,9 +156,7 @@ def csp_report(request):
     ``CACHE_OUTAGE_LOG_SECONDS`` at most, so a client cannot fill the logs.
     """
     if request.method != "POST":
-        response = json_error("method_not_allowed", "Reports are POSTed.", 405)
-        response["Allow"] = "POST"
-        return response
+        return json_error("method_not_allowed", "Reports are POSTed.", 405, {"Allow": "POST"})
     CSP_VIOLATIONS.inc()
     now = time.monotonic()
     if now - _csp_logged[0] >= settings.CACHE_OUTAGE_LOG_SECONDS:

@@ -212,10 +212,6 @@ def versions_bump(names: Sequence[str]) -> None:
         raise
 
 
-def get(name: str) -> bytes | None:
-    return _redis(lambda client: client.get(key(name)))
-
-
 def get_refreshed(name: str, ttl: int) -> bytes | None:
     """Return ``name`` and give it ``ttl`` seconds to live again (one GETEX round trip)."""
     return _redis(lambda client: client.getex(key(name), ex=ttl))
