@@ -36,7 +36,7 @@ from psycopg import sql
 from config import bootstrap
 from config.bootstrap import database_url_named
 from perf.gate_data import _manage
-from perf.http_compare import HOST, free_port, stop_server
+from perf.http_compare import HOST, CompareError, free_port, stop_server, wait_ready
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATABASE = "shopfast_contract"
@@ -184,16 +184,8 @@ def server_start(env: dict[str, str], port: int, log: Path) -> subprocess.Popen:
             command, cwd=BASE_DIR, env=env, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise ContractError(f"the server exited:\n{log.read_text()[-3000:]}")
-        try:
-            if call(port, "GET", "/healthz")[0] == 200:
-                return process
-        except OSError:
-            time.sleep(0.2)
-    raise ContractError(f"the server did not answer in 60 s:\n{log.read_text()[-3000:]}")
+    wait_ready(process, port, log)  # the harness's own wait: /healthz, or the log's tail
+    return process
 
 
 def database_reset(base_url: str, create: bool) -> str:
@@ -243,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
             config, url, args, "authenticated", found["token"]
         )
         results["anonymous"] = schemathesis_run(config, url, args, "anonymous", None)
-    except (ContractError, RuntimeError, OSError, psycopg.Error) as exc:
+    except (ContractError, CompareError, RuntimeError, OSError, psycopg.Error) as exc:
         print(f"contract: the run broke: {exc}", file=sys.stderr)
         return 2
     finally:

@@ -7,7 +7,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,14 +18,11 @@ from django.conf import settings
 from django.db import connection
 
 from config.bootstrap import database_url_of
+from perf.http_compare import free_port
+
+__all__ = ["exchange", "free_port", "get", "launched", "request", "wait_until"]
 
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def exchange(port: int, method: str, path: str, body=None, headers=None):
