@@ -2,8 +2,9 @@
 
 ``ShopAutoSchema`` (DRF's ``DEFAULT_SCHEMA_CLASS``) documents what a view's declaration leaves out
 but the framework does anyway: ``401`` wherever a user is required, ``429`` wherever a throttle
-applies, ``413`` wherever a body is read, ``503`` everywhere (the database away). It never shows a view's docstring (implementation notes) as a client's description:
-operations say what they do through ``extend_schema(summary=..., description=...)``.
+applies, ``413`` wherever a body is read, ``503`` everywhere (the database away). It never shows
+a view's docstring (implementation notes) as a client's description: operations say what they do
+through ``extend_schema(summary=..., description=...)``.
 """
 
 from __future__ import annotations
