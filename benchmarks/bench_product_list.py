@@ -1,4 +1,4 @@
-"""Product list, in process: ours against the DRF ``ModelViewSet`` in benchmarks/baseline.py.
+"""Product list, in process: ours against the DRF ``ModelViewSet`` in perf/baseline.py.
 
 The suite runs each benchmark once as a smoke test (``--benchmark-disable`` in addopts); measure
 with ``uv run pytest benchmarks/bench_product_list.py --benchmark-enable``. Those figures carry the

@@ -3,7 +3,7 @@
 Rendering: the list body of 24 and 100 summaries from ``apps.catalog.selectors`` through our
 ``ORJSONRenderer`` and DRF's ``JSONRenderer``. Serializing: ``selectors.product_summary`` over the
 page's ``.values()`` rows against a ``ModelSerializer`` of the same fields over the same products
-(benchmarks/baseline.py), data fetched beforehand in both cases, cachalot off.
+(perf/baseline.py), data fetched beforehand in both cases, cachalot off.
 
 The in-process figures (``make bench``) carry the test settings' N+1 detector patches, which
 slow the ``ModelSerializer`` 5-10x and ours not at all. So the pass/fail gate times all
@@ -25,8 +25,8 @@ from apps.catalog import selectors
 from apps.catalog.keyset import DEFAULT_PRODUCT_ORDERING, PRODUCT_ORDERINGS
 from apps.core.keyset import keyset_page, page_body
 from apps.core.renderers import ORJSONRenderer
-from benchmarks.baseline import ProductSummarySerializer, summary_instances
 from benchmarks.timing import best, child_run, detectors_paused, interleaved_samples
+from perf.baseline import ProductSummarySerializer, summary_instances
 
 pytestmark = pytest.mark.benchmark_suite
 

@@ -1,7 +1,7 @@
 """Catalog selectors against naive ORM readers of the same data, in process, cachalot off.
 
 Ours: ``selectors.product_list`` (a page of 24), ``product_detail`` and ``category_list``. Naive
-(benchmarks/baseline.py): the baseline viewset's queryset evaluated and walked attribute by
+(perf/baseline.py): the baseline viewset's queryset evaluated and walked attribute by
 attribute, a prefetched detail, a count query per category. Query counts are asserted exactly and
 must not grow with page size. The in-process figures (``make bench``) carry the test settings'
 N+1 detector patches, which slow the naive readers' model instances 3-5x and ours about 1.5x;
@@ -23,8 +23,8 @@ from django.test.utils import CaptureQueriesContext
 from apps.catalog import selectors
 from apps.catalog.keyset import DEFAULT_PRODUCT_ORDERING
 from apps.catalog.models import Product
-from benchmarks.baseline import naive_category_list, naive_product_detail, naive_product_list
 from benchmarks.timing import best, child_run, detectors_paused, interleaved_samples
+from perf.baseline import naive_category_list, naive_product_detail, naive_product_list
 from perf.budgets import QUERY_BUDGETS
 
 pytestmark = pytest.mark.benchmark_suite

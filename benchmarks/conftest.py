@@ -23,7 +23,7 @@ from apps.inventory.tests.factories import WarehouseFactory
 PRODUCT_COUNT = 60
 # A full page at the maximum page size (100), and then some: renderer and selector benchmarks.
 LARGE_PRODUCT_COUNT = 120
-PERF_URLCONF = "config.urls_perf"
+PERF_URLCONF = "perf.urls"
 OURS_URL = "/api/v1/products/"
 # The same view with every cache layer off: what the gate times, code against code.
 OURS_UNCACHED_URL = "/perf/uncached/products/"

@@ -25,7 +25,7 @@ from apps.core.bulk.report import ErrorReport
 from apps.inventory.feeds import StockFeed
 from apps.inventory.models import Warehouse
 from benchmarks import import_baseline
-from benchmarks.import_data import WAREHOUSES, write_catalog, write_prices, write_stock
+from perf.import_data import WAREHOUSES, write_catalog, write_prices, write_stock
 
 IMPORTERS = {"catalog": CatalogImporter, "stock": StockFeed, "prices": PriceImporter}
 

@@ -112,7 +112,7 @@ def summary_rate(stdout: str) -> tuple[int, float]:
 
 def write_files(workdir: Path, rows: int, prefix: str) -> dict[str, Path]:
     sys.path.insert(0, str(BASE_DIR))
-    from benchmarks.import_data import write_catalog, write_prices, write_stock
+    from perf.import_data import write_catalog, write_prices, write_stock
 
     paths = {
         name: workdir / f"{prefix}-{name}.csv" for name in ("catalog", "stock", "restock", "prices")

@@ -1,6 +1,7 @@
-"""Production settings serving the perf-only URLconf (hello-world and the DRF baseline).
+"""Production settings plus the perf-only URLconf and the deliberate-regression switch.
 
-Only ``perf/http_compare.py`` uses this module; production keeps ``config.urls``.
+The perf harnesses (``perf/``) and the in-process benchmarks use this module; production keeps
+``config.settings.prod`` and ``config.urls``.
 """
 
 from config import bootstrap
@@ -9,7 +10,14 @@ from config import bootstrap
 bootstrap.discover()
 
 from config.settings.prod import *  # noqa: E402, F403
+from config.settings.prod import MIDDLEWARE, env  # noqa: E402
 
-ROOT_URLCONF = "config.urls_perf"
+ROOT_URLCONF = "perf.urls"
 # Load runs speak plain HTTP on loopback: no redirect to HTTPS.
 SECURE_SSL_REDIRECT = False
+
+# "sleep" (100 ms per uncached product list) or "nplusone" (one query per listed product), to
+# show that a gate fails on a regression (perf/regressions.py); the gate's report names it.
+PERF_INJECT_REGRESSION = env("PERF_INJECT_REGRESSION", default="")
+# Outermost after prometheus's first: the injected cost shows in every latency the run measures.
+MIDDLEWARE = [MIDDLEWARE[0], "perf.regressions.regression_injected", *MIDDLEWARE[1:]]

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchQuery
 from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Sum
@@ -20,7 +19,6 @@ from django.http import Http404
 
 from apps.catalog.keyset import PRODUCT_ORDERINGS
 from apps.catalog.models import LISTED, SEARCH_CONFIG, Category, Product, Tag, Variant
-from apps.catalog.regressions import regression_inject
 from apps.core.keyset import Cursor, Page, keyset_page
 
 SUMMARY_COLUMNS = (
@@ -118,8 +116,6 @@ def product_list(
     page = keyset_page(
         product_list_queryset(filters), PRODUCT_ORDERINGS, ordering, page_size, cursor
     )
-    if settings.PERF_INJECT_REGRESSION:
-        regression_inject(settings.PERF_INJECT_REGRESSION, page.rows)
     return [product_summary(row) for row in page.rows], page
 
 

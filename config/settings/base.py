@@ -299,12 +299,6 @@ IDEMPOTENCY_WAIT_SECONDS = env.float("IDEMPOTENCY_WAIT_SECONDS", default=10.0)
 # purge_idempotency_keys deletes keys older than this; until then a key replays its response.
 IDEMPOTENCY_KEY_TTL_HOURS = env.float("IDEMPOTENCY_KEY_TTL_HOURS", default=24.0)
 
-# --- Perf gate ------------------------------------------------------------------------------------
-# A deliberate regression in the product list, to show that `make perf-gate` fails on one:
-# "sleep" (100 ms per uncached list) or "nplusone" (one query per listed product). Never set it in
-# production; the gate's report names it when it is on.
-PERF_INJECT_REGRESSION = env("PERF_INJECT_REGRESSION", default="")
-
 # --- Profiling (docs/profiling.md) ---------------------------------------------------------------
 # django-silk, switched on by PROFILING=1: each sampled request is stored with its SQL (plus an
 # EXPLAIN of each query) and a cProfile, readable by staff at /silk/. Off by default: it costs a few

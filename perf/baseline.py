@@ -3,7 +3,7 @@
 Idiomatic DRF throughout: nested ``ModelSerializer``s, ``select_related``/``prefetch_related`` so
 the page costs a fixed number of queries, ``CursorPagination`` and DRF's stock ``JSONRenderer``.
 Price and availability are derived in Python from the prefetched variants and stock rows, as they
-would be before anyone denormalizes them. The viewset is mounted only by ``config.urls_perf``; the
+would be before anyone denormalizes them. The viewset is mounted only by ``perf.urls``; the
 benchmarks call the serializer and the ``naive_*`` readers directly.
 """
 

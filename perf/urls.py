@@ -10,9 +10,9 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from apps.catalog.views import ProductListView
-from benchmarks.baseline import BaselineProductViewSet
 from config.urls import handler400, handler403, handler404, handler500
 from config.urls import urlpatterns as prod_urls
+from perf.baseline import BaselineProductViewSet
 
 HELLO_BODY = b'{"hello":"world"}'
 
