@@ -121,7 +121,9 @@ def resolve(port: int, token: str, name: str) -> str:
         if name == "slug":
             return slug
         detail = json.loads(live_server.get(port, f"/api/v1/products/{slug}/")[1])
-        return next(v["sku"] for v in detail["variants"] if v["available"] >= 5)
+        skus = [v["sku"] for v in detail["variants"] if v["available"] >= 5]
+        assert skus, detail["variants"]
+        return skus[0]
     if name == "line id":
         cart = json.loads(live_server.request(port, "GET", "/api/v1/cart/", headers=auth)[1])
         return str(cart["lines"][0]["id"])

@@ -6,14 +6,17 @@ from config import bootstrap
 bootstrap.discover()
 
 from .base import *  # noqa: E402, F403
-from .base import CACHES, INSTALLED_APPS, MIDDLEWARE, env  # noqa: E402
+from .base import CACHES, DATABASES, INSTALLED_APPS, MIDDLEWARE, env  # noqa: E402
 
 DEBUG = False
 SECRET_KEY = "test-secret-key-not-for-production-0123456789"
 # Hashing with the production work factor would dominate the suite's run time.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES["default"]["KEY_PREFIX"] = env("CACHE_KEY_PREFIX", default="shopfast-test")
-CACHES["cachalot"]["KEY_PREFIX"] = CACHES["default"]["KEY_PREFIX"] + ":orm"
+# The same namespace as a production-settings server on the test database (tests/live_server.py):
+# writes made here must void the ORM results it cached, and a rerun must not find the last run's.
+_test_db = DATABASES["default"]["TEST"]["NAME"] or "test_" + DATABASES["default"]["NAME"]
+CACHES["cachalot"]["KEY_PREFIX"] = f"{CACHES['default']['KEY_PREFIX']}:orm:{_test_db}"
 # Cachalot stays on, as in production; conftest.py empties its store before each test.
 CACHE_L2_TTL_SECONDS = 300
 
@@ -24,7 +27,7 @@ PROFILING = False
 INSTALLED_APPS = [app for app in INSTALLED_APPS if app != "silk"]
 MIDDLEWARE = [name for name in MIDDLEWARE if not name.startswith("silk.")]
 
-INSTALLED_APPS = [*INSTALLED_APPS, "nplusone.ext.django", "zeal"]
+INSTALLED_APPS = [*INSTALLED_APPS, "apps.devtools", "nplusone.ext.django", "zeal"]
 # The per-test profilers (root conftest.py) do the detecting; the middleware adds request coverage.
 MIDDLEWARE = [*MIDDLEWARE, "zeal.middleware.zeal_middleware"]
 NPLUSONE_RAISE = True
