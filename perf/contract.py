@@ -224,7 +224,9 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, int] = {}
     try:
         _manage(env, "migrate", "--no-input", "-v", "0")
-        _manage(env, "seed_catalog", "--products", "100", "--seed", "3")
+        # Demo data comes from the dev app, which production settings leave out.
+        seed_env = {**env, "DJANGO_SETTINGS_MODULE": "perf.settings_perf"}
+        _manage(seed_env, "seed_catalog", "--products", "100", "--seed", "3")
         port = free_port()
         server = server_start(env, port, args.out / "server.log")
         found = resources_make(port)

@@ -39,7 +39,7 @@ def fingerprint() -> str:
     """Hash what the template's rows derive from: migrations, seeding code, seed arguments."""
     digest = hashlib.sha256(" ".join(SEED_ARGS).encode())
     sources = sorted(BASE_DIR.glob("apps/*/migrations/*.py"))
-    sources.append(BASE_DIR / "apps" / "catalog" / "seeding.py")
+    sources.append(BASE_DIR / "apps" / "devtools" / "seeding.py")
     for path in sources:
         digest.update(str(path.relative_to(BASE_DIR)).encode())
         digest.update(path.read_bytes())

@@ -10,9 +10,11 @@ from config import bootstrap
 bootstrap.discover()
 
 from config.settings.prod import *  # noqa: E402, F403
-from config.settings.prod import MIDDLEWARE, env  # noqa: E402
+from config.settings.prod import INSTALLED_APPS, MIDDLEWARE, env  # noqa: E402
 
 ROOT_URLCONF = "perf.urls"
+# The harnesses seed their catalogs with its seed_catalog.
+INSTALLED_APPS = [*INSTALLED_APPS, "apps.devtools"]
 # Load runs speak plain HTTP on loopback: no redirect to HTTPS.
 SECURE_SSL_REDIRECT = False
 

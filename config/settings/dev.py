@@ -12,6 +12,9 @@ from .base import INSTALLED_APPS, MIDDLEWARE, env  # noqa: E402
 
 DEBUG = env.bool("DEBUG", default=True)
 
+# Demo data, `serve` and the migration lint: never in production settings.
+INSTALLED_APPS = [*INSTALLED_APPS, "apps.devtools"]
+
 # django-debug-toolbar comes with the dev dependency group only: without it these settings still
 # work. Only with DEBUG on (`manage.py serve` runs its workers with DEBUG off unless --debug), so
 # the app, its middleware and its URLs are absent whenever it could not show anyway. It draws on

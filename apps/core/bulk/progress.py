@@ -1,7 +1,8 @@
 """Progress of a bulk run: a live bar on a terminal, a plain line every few seconds elsewhere.
 
 Both measure progress in bytes of the file (known up front, so the ETA is honest from the first
-batch) and show rows per second.
+batch) and show rows per second. The bar needs ``rich``, a dev dependency: a production install
+writes the plain lines.
 """
 
 from __future__ import annotations
@@ -9,39 +10,39 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from importlib.util import find_spec
 from typing import IO
-
-from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-    TimeRemainingColumn,
-)
-from rich.text import Text
 
 LOG_EVERY_SECONDS = 5.0
 
 ProgressCallback = Callable[[int, int], None]  # (rows read, bytes read)
 
 
-class RowsColumn(ProgressColumn):
-    """Rows read so far and their rate since the start."""
-
-    def render(self, task: Task) -> Text:
-        rows = task.fields.get("rows", 0)
-        elapsed = task.elapsed or 0.0
-        rate = rows / elapsed if elapsed > 0 else 0.0
-        return Text(f"{rows:,} rows {rate:,.0f}/s", style="progress.data.speed")
-
-
 @contextmanager
 def bar_progress(name: str, total_bytes: int, stream: IO[str]) -> Iterator[ProgressCallback]:
     """Yield a callback drawing a live bar with rows/s and ETA on ``stream`` (a terminal)."""
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        ProgressColumn,
+        Task,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
+
+    class RowsColumn(ProgressColumn):
+        """Rows read so far and their rate since the start."""
+
+        def render(self, task: Task) -> Text:
+            rows = task.fields.get("rows", 0)
+            elapsed = task.elapsed or 0.0
+            rate = rows / elapsed if elapsed > 0 else 0.0
+            return Text(f"{rows:,} rows {rate:,.0f}/s", style="progress.data.speed")
+
     columns = (
         TextColumn(f"[bold]{name}"),
         BarColumn(bar_width=20),
@@ -91,8 +92,8 @@ def no_progress(name: str, total_bytes: int, stream: IO[str] | None = None):
 
 
 def progress_for(stream: IO[str] | None, *, enabled: bool = True):
-    """Pick the reporter: a bar on a terminal, log lines otherwise, nothing if disabled."""
+    """Pick the reporter: a bar on a terminal (rich), log lines otherwise, nothing if disabled."""
     if not enabled or stream is None:
         return no_progress
     isatty = getattr(stream, "isatty", None)
-    return bar_progress if isatty and isatty() else log_progress
+    return bar_progress if isatty and isatty() and find_spec("rich") else log_progress

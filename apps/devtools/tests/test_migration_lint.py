@@ -9,7 +9,7 @@ from django.core.management import call_command
 from django.db import migrations, models
 from django.db.migrations.loader import MigrationLoader
 
-from perf.migration_checks import (
+from apps.devtools.migration_lint import (
     SQL_DIR,
     check_migration,
     compare_sql,

@@ -14,7 +14,7 @@ from django.core.management import CommandError, call_command
 from django.db.models import Exists, Max, Min, OuterRef
 
 from apps.catalog.models import SEARCH_CONFIG, Category, Product, Tag, Variant
-from apps.catalog.seeding import ANCHOR, catalog_seed, category_tree
+from apps.devtools.seeding import ANCHOR, catalog_seed, category_tree
 from apps.inventory.models import Stock, Warehouse
 
 pytestmark = pytest.mark.django_db

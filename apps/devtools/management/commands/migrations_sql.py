@@ -4,7 +4,7 @@ import sys
 
 from django.core.management.base import BaseCommand
 
-from perf.migration_checks import sql_file_problems, write_sql_files
+from apps.devtools.migration_lint import sql_file_problems, write_sql_files
 
 
 class Command(BaseCommand):

@@ -22,8 +22,8 @@ from rich.progress import (
 from rich.text import Text
 
 from apps.catalog.cache import catalog_invalidate
-from apps.catalog.seeding import DEFAULT_BATCH_SIZE, DEFAULT_SEED, catalog_seed
 from apps.core.cli import whole_number
+from apps.devtools.seeding import DEFAULT_BATCH_SIZE, DEFAULT_SEED, catalog_seed
 
 LOG_EVERY_SECONDS = 2.0
 
