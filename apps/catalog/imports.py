@@ -9,7 +9,7 @@ docs/imports.md): COPY + ON CONFLICT was faster, so it is the one kept.
 Categories and tags are resolved per batch in one query per kind and created in bulk when
 missing (an unknown category becomes a root category named from its slug). Listing columns
 (price, currency, in_stock) follow by the statement-level triggers on variants; the search vector
-is a generated column; ``rows_changed`` tells caches which products changed.
+is a generated column; each committed batch refreshes the cached catalog for its products.
 """
 
 from __future__ import annotations
@@ -22,12 +22,12 @@ from typing import NamedTuple
 from django.db import connection, transaction
 from django.utils.text import slugify
 
+from apps.catalog.cache import catalog_invalidate_products
 from apps.catalog.models import Category, Product, Tag, Variant
 from apps.core.bulk import values
 from apps.core.bulk.copy import temp_table_copy
 from apps.core.bulk.reader import Row
 from apps.core.bulk.report import RowError, value_preview
-from apps.core.bulk.signals import rows_changed
 
 CATALOG_COLUMNS = (
     *("sku", "product_slug", "product_name", "category_slug", "variant_name"),
@@ -263,8 +263,9 @@ def _resolve(model, slugs: Iterable[str], known: dict[str, int], build) -> dict[
 
 def announce_products(product_ids: set[int]) -> None:
     if product_ids:
-        pks = frozenset(product_ids)
-        transaction.on_commit(lambda: rows_changed.send(sender=Product, model=Product, pks=pks))
+        transaction.on_commit(
+            partial(catalog_invalidate_products, frozenset(product_ids), listing=True)
+        )
 
 
 # Statements with RETURNING give the ids of the products they changed. Subqueries end in

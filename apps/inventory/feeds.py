@@ -48,16 +48,17 @@ from typing import NamedTuple
 
 from django.db import connection, transaction
 
-from apps.catalog.imports import SKU_MAX, sku_value
-from apps.catalog.models import Product
+from apps.catalog.cache import catalog_invalidate_products
+from apps.catalog.models import Variant
 from apps.core.bulk import values
 from apps.core.bulk.copy import temp_table_copy
 from apps.core.bulk.reader import Row
 from apps.core.bulk.report import RowError, value_preview
-from apps.core.bulk.signals import rows_changed
 from apps.inventory.models import Stock, StockMovement, Warehouse
 
 STOCK_COLUMNS = ("sku", "warehouse", "quantity")
+SKU_MAX = Variant._meta.get_field("sku").max_length
+sku_value = partial(values.text, max_length=SKU_MAX)
 
 
 class StockRow(NamedTuple):
@@ -196,7 +197,8 @@ class StockFeed:
             cursor.execute(CHANGED_PRODUCTS_SQL)
             pks = frozenset(product_id for (product_id,) in cursor.fetchall())
         if pks:
-            transaction.on_commit(lambda: rows_changed.send(sender=Stock, model=Product, pks=pks))
+            # in_stock and prices follow by triggers; the cached catalog after the commit.
+            transaction.on_commit(partial(catalog_invalidate_products, pks, listing=True))
         return unknown
 
     def finish(self) -> None:

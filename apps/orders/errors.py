@@ -35,3 +35,14 @@ class IdempotencyKeyInFlight(DomainError):
     status_code = 409
     code = "idempotency_key_in_flight"
     default_detail = "A request with this Idempotency-Key is still being processed; retry shortly."
+
+
+class UnknownSku(DomainError):
+    status_code = 404
+    code = "unknown_sku"
+    default_detail = "Unknown or unavailable SKU."
+
+
+class CurrencyMismatch(DomainError):
+    code = "currency_mismatch"
+    default_detail = "All lines of an order must be in one currency."

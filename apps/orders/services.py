@@ -15,16 +15,16 @@ from functools import partial
 
 from django.db import transaction
 
-from apps.cart.errors import CurrencyMismatch, UnknownSku
 from apps.cart.selectors import cart_items
 from apps.cart.services import cart_lines_take
+from apps.catalog.cache import catalog_invalidate
 from apps.catalog.selectors import SellableVariant, variant_sellable_by_sku
 from apps.inventory.errors import InsufficientStock
 from apps.inventory.models import Stock, StockMovement
 from apps.inventory.selectors import stock_available
 from apps.inventory.services import StockDemand, stock_allocate, stock_release
-from apps.orders import idempotency, metrics, signals
-from apps.orders.errors import EmptyCheckout, OrderNotFound
+from apps.orders import idempotency, metrics
+from apps.orders.errors import CurrencyMismatch, EmptyCheckout, OrderNotFound, UnknownSku
 from apps.orders.idempotency import StoredResponse
 from apps.orders.models import Order, OrderLine
 from apps.orders.payments import PaymentResult, payment_provider
@@ -78,7 +78,7 @@ def _variants_for(lines: Sequence[LineRequest]) -> dict[str, SellableVariant]:
     variants = variant_sellable_by_sku([line.sku for line in lines])
     unknown = [line.sku for line in lines if line.sku not in variants]
     if unknown:
-        raise UnknownSku("Unknown or unavailable SKU.", skus=unknown)
+        raise UnknownSku(skus=unknown)
     currencies = {variant.currency for variant in variants.values()}
     if len(currencies) > 1:
         raise CurrencyMismatch(currencies=sorted(currencies))
@@ -141,13 +141,9 @@ def _order_commit(user, key, fingerprint, lines, variants, from_cart) -> _Placed
 def _after_placed(number: str, variants: dict[str, SellableVariant], crossed_zero: bool) -> None:
     metrics.ORDERS_PLACED.inc()
     logger.info("order placed: %s (%d lines)", number, len(variants))
-    signals.order_placed.send(
-        Order,
-        order_number=number,
-        variant_ids=sorted(v.id for v in variants.values()),
-        product_ids=sorted({v.product_id for v in variants.values()}),
-        product_slugs=sorted({v.product_slug for v in variants.values()}),
-        crossed_zero=crossed_zero,
+    # A sale changes its products' availability, and the listing only when a row crossed zero.
+    catalog_invalidate(
+        listing=crossed_zero, product_slugs={v.product_slug for v in variants.values()}
     )
 
 
@@ -198,7 +194,7 @@ def _order_settle_payment(placed: _Placed) -> StoredResponse:
 
 
 def _stock_return(order: Order, reason: str) -> None:
-    """Give the order's units back (the caller holds the order's row lock); signal on commit."""
+    """Give the order's units back (the caller holds the order's row lock); refresh on commit."""
     returned = stock_release(order.pk, reason=reason)
     transaction.on_commit(
         partial(
@@ -208,21 +204,9 @@ def _stock_return(order: Order, reason: str) -> None:
 
 
 def _after_stock_returned(number: str, reason: str, stock_ids: list[int], crossed: bool) -> None:
-    rows = list(
-        Stock.objects.filter(pk__in=stock_ids).values_list(
-            "variant_id", "variant__product_id", "variant__product__slug"
-        )
-    )
+    slugs = Stock.objects.filter(pk__in=stock_ids).values_list("variant__product__slug", flat=True)
     logger.info("stock returned: order %s (%s)", number, reason)
-    signals.order_stock_returned.send(
-        Order,
-        order_number=number,
-        reason=reason,
-        variant_ids=sorted({variant for variant, _, _ in rows}),
-        product_ids=sorted({product for _, product, _ in rows}),
-        product_slugs=sorted({slug for _, _, slug in rows}),
-        crossed_zero=crossed,
-    )
+    catalog_invalidate(listing=crossed, product_slugs=set(slugs))
 
 
 @transaction.atomic

@@ -11,13 +11,13 @@ from django.contrib.postgres.search import SearchQuery
 from django.core.management import CommandError, call_command
 from django.db import connection
 
+from apps.catalog import imports
 from apps.catalog.imports import CATALOG_COLUMNS, CatalogImporter
 from apps.catalog.models import SEARCH_CONFIG, Category, Product, Tag, Variant
 from apps.catalog.tests.factories import CategoryFactory, TagFactory
-from apps.core.bulk.pipeline import bulk_run
 from apps.core.bulk.reader import RowReader
 from apps.core.bulk.report import ErrorReport
-from apps.core.bulk.signals import rows_changed
+from apps.core.bulk.run import bulk_run
 from apps.core.tests.commands import run_command
 
 pytestmark = pytest.mark.django_db
@@ -282,28 +282,23 @@ def test_jsonl_imports_the_same_catalog_with_tags_as_a_list(shop, tmp_path):
     assert tags == {"sale", "eco-friendly"}
 
 
-def test_caches_hear_which_products_each_committed_batch_changed(
-    shop, tmp_path, django_capture_on_commit_callbacks
+def test_each_committed_batch_refreshes_the_catalog_for_its_products(
+    shop, tmp_path, monkeypatch, django_capture_on_commit_callbacks
 ):
-    heard = []
-
-    def listener(sender, model, pks, **kwargs):
-        heard.append((model, pks))
-
-    rows_changed.connect(listener)
-    try:
-        with django_capture_on_commit_callbacks(execute=True):
-            importer = CatalogImporter()
-            path = write_csv(tmp_path / "c.csv", catalog_rows())
-            with ErrorReport(None) as report:
-                bulk_run(RowReader(path, importer.columns), importer, report=report, batch_size=6)
-    finally:
-        rows_changed.disconnect(listener)
+    refreshed = []
+    monkeypatch.setattr(
+        imports, "catalog_invalidate_products", lambda pks, **kw: refreshed.append((pks, kw))
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        importer = CatalogImporter()
+        path = write_csv(tmp_path / "c.csv", catalog_rows())
+        with ErrorReport(None) as report:
+            bulk_run(RowReader(path, importer.columns), importer, report=report, batch_size=6)
 
     ids = dict(Product.objects.values_list("slug", "id"))
-    assert heard == [
-        (Product, frozenset({ids["imported-0"], ids["imported-1"]})),
-        (Product, frozenset({ids["imported-2"], ids["imported-3"]})),
+    assert refreshed == [
+        (frozenset({ids["imported-0"], ids["imported-1"]}), {"listing": True}),
+        (frozenset({ids["imported-2"], ids["imported-3"]}), {"listing": True}),
     ]
 
 

@@ -2,22 +2,22 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from apps.cart.errors import UnknownSku
 from apps.cart.models import CartLine
 from apps.cart.services import cart_line_add
 from apps.inventory.errors import InsufficientStock
 from apps.inventory.models import Stock, StockMovement
-from apps.orders import signals
+from apps.orders import services
 from apps.orders.errors import (
     EmptyCheckout,
     IdempotencyKeyInFlight,
     IdempotencyKeyReused,
     InvalidTransition,
+    UnknownSku,
 )
 from apps.orders.idempotency import idempotency_claim, request_fingerprint
 from apps.orders.models import IdempotencyKey, Order
 from apps.orders.services import LineRequest, order_cancel, order_place
-from apps.orders.tests.conftest import shop_build
+from apps.orders.tests.shops import shop_build
 
 pytestmark = pytest.mark.django_db
 _SAVEPOINTS = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
@@ -192,22 +192,22 @@ class TestOrderPlace:
         with pytest.raises(EmptyCheckout):
             order_place(shop.users[0], key="k", lines=None)
 
-    def test_order_placed_is_signalled_after_commit_with_the_products(
-        self, shop, django_capture_on_commit_callbacks
+    def test_a_sale_refreshes_its_products_in_the_catalog_after_the_commit(
+        self, shop, monkeypatch, django_capture_on_commit_callbacks
     ):
-        received = []
-        signals.order_placed.connect(lambda **kw: received.append(kw), weak=False, dispatch_uid="t")
-        try:
-            with django_capture_on_commit_callbacks(execute=True):
-                order_place(
-                    shop.users[0],
-                    key="k",
-                    lines=[LineRequest(shop.sku(2), 1), LineRequest(shop.sku(0), 1)],
-                )
-        finally:
-            signals.order_placed.disconnect(dispatch_uid="t")
-        assert len(received) == 1
-        assert received[0]["product_ids"] == sorted(shop.variants[i].product_id for i in (0, 2))
+        refreshed = []
+        monkeypatch.setattr(services, "catalog_invalidate", lambda **kw: refreshed.append(kw))
+        with django_capture_on_commit_callbacks() as callbacks:
+            order_place(
+                shop.users[0],
+                key="k",
+                lines=[LineRequest(shop.sku(2), 1), LineRequest(shop.sku(0), 1)],
+            )
+        assert refreshed == []  # nothing before the commit
+        for callback in callbacks:
+            callback()
+        slugs = {shop.variants[i].product.slug for i in (0, 2)}
+        assert refreshed == [{"listing": False, "product_slugs": slugs}]
 
 
 class TestOrderCancel:
