@@ -32,7 +32,7 @@ from apps.inventory.errors import InsufficientStock
 from apps.inventory.models import Stock, StockMovement
 from apps.orders.models import Order, OrderLine
 from apps.orders.services import LineRequest, order_place
-from apps.orders.tests.conftest import Shop, shop_build
+from apps.orders.tests.shops import Shop, shop_build
 from benchmarks.timing import best, child_run, detectors_paused, interleaved_samples
 
 pytestmark = pytest.mark.benchmark_suite

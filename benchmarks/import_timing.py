@@ -19,9 +19,9 @@ from django.db import connection
 
 from apps.catalog.imports import CatalogImporter
 from apps.catalog.price_imports import PriceImporter
-from apps.core.bulk.pipeline import bulk_run
 from apps.core.bulk.reader import RowReader
 from apps.core.bulk.report import ErrorReport
+from apps.core.bulk.run import bulk_run
 from apps.inventory.feeds import StockFeed
 from apps.inventory.models import Warehouse
 from benchmarks import import_baseline

@@ -16,7 +16,7 @@ from apps.catalog.models import Category, Variant
 from apps.core.tests.commands import run_command
 from apps.inventory.models import Stock
 from apps.orders.payments import PaymentResult, TestProvider
-from apps.orders.tests.conftest import api_for, shop_build
+from apps.orders.tests.shops import api_for, shop_build
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from apps.orders.payments import TestProvider
 from apps.orders.tests import conftest as orders_fixtures
-from apps.orders.tests.conftest import Shop, shop_build
+from apps.orders.tests.shops import Shop, shop_build
 
 test_payments = orders_fixtures.test_payments  # the orders tests' fixture, shared here
 

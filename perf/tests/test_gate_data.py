@@ -8,7 +8,7 @@ from django.db.models import F
 from apps.inventory.models import Stock
 from apps.orders.models import OrderLine
 from apps.orders.services import LineRequest, order_cancel, order_place
-from apps.orders.tests.conftest import shop_build
+from apps.orders.tests.shops import shop_build
 from perf import gate_data
 
 FLASH_UNITS = 7

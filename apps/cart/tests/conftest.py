@@ -4,7 +4,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from apps.cart.models import CartLine
-from apps.orders.tests.conftest import Shop, api_for, shop_build
+from apps.orders.tests.shops import Shop, api_for, shop_build
 
 __all__ = ["Shop", "api_for", "cart_line_id", "shop"]
 

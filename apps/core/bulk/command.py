@@ -13,10 +13,11 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError, connection
 
-from apps.core.bulk.pipeline import DEFAULT_BATCH_SIZE, BatchFailed, Importer, bulk_run
+from apps.core.bulk.pipeline import DEFAULT_BATCH_SIZE, BatchFailed, Importer
 from apps.core.bulk.progress import progress_for
 from apps.core.bulk.reader import DEFAULT_MAX_LINE_BYTES, FORMATS, RowReader, SourceError
 from apps.core.bulk.report import ErrorReport
+from apps.core.bulk.run import bulk_run
 from apps.core.cli import whole_number
 
 MAX_AUTO_WRITERS = 2  # a third writer gained nothing on 2 cores

@@ -7,9 +7,10 @@ import pytest
 from django.db import connection, connections, transaction
 
 from apps.catalog.models import Tag
-from apps.core.bulk.pipeline import BatchFailed, bulk_run
+from apps.core.bulk.pipeline import BatchFailed
 from apps.core.bulk.reader import RowReader
 from apps.core.bulk.report import ErrorReport, RowError
+from apps.core.bulk.run import bulk_run
 
 
 class TagRow(NamedTuple):

@@ -16,7 +16,7 @@ from apps.catalog.models import Product
 from apps.catalog.tests import conftest as catalog_fixtures
 from apps.core.caching import remote
 from apps.core.caching.local import l1_clear
-from apps.orders.tests.conftest import api_for, shop_build
+from apps.orders.tests.shops import api_for, shop_build
 
 catalog = catalog_fixtures.catalog  # the catalog app's fixture, shared here
 

@@ -7,9 +7,9 @@ import pytest
 from django.db import connection, connections, transaction
 
 from apps.catalog.models import Product
-from apps.core.bulk.pipeline import bulk_run
 from apps.core.bulk.reader import RowReader
 from apps.core.bulk.report import ErrorReport
+from apps.core.bulk.run import bulk_run
 from apps.core.tests.commands import run_command
 from apps.inventory.feeds import StockFeed, stock_feed_snapshot
 from apps.inventory.models import Stock, StockMovement

@@ -12,7 +12,7 @@ from rest_framework.test import APIClient
 
 from apps.catalog.models import Variant
 from apps.orders.services import LineRequest, order_cancel, order_place
-from apps.orders.tests.conftest import Shop, api_for
+from apps.orders.tests.shops import Shop, api_for
 from apps.orders.throttles import CheckoutThrottle
 
 SNAPSHOT_TABLES = (

@@ -8,7 +8,7 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from apps.orders.models import IdempotencyKey, Order
-from apps.orders.tests.conftest import api_for
+from apps.orders.tests.shops import api_for
 
 AGES_HOURS = [1, 2, 5, 10, 20, 23, 25, 30, 48, 72, 100, 200]
 

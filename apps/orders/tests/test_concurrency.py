@@ -17,8 +17,8 @@ from apps.inventory.errors import InsufficientStock
 from apps.inventory.models import Stock, StockMovement
 from apps.orders.models import Order, OrderLine
 from apps.orders.services import LineRequest, order_place
-from apps.orders.tests.conftest import api_for, shop_build
 from apps.orders.tests.race import competitor_before_lock, stale_quantities_under_lock
+from apps.orders.tests.shops import api_for, shop_build
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

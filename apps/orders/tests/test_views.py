@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from apps.inventory.models import StockMovement
 from apps.orders.models import IdempotencyKey, Order
-from apps.orders.tests.conftest import api_for
+from apps.orders.tests.shops import api_for
 from apps.orders.tests.test_selectors import orders_make
 from apps.orders.throttles import CheckoutThrottle
 
