@@ -10,4 +10,12 @@ QUERY_BUDGETS = {
     "product-detail": 2,
     # Per-category listed-product counts, then the category rows.
     "category-list": 2,
+    # Writes and the cart, once the request's token is known in memory (its first request in a
+    # process costs one more query: apps/accounts/authentication.py).
+    # The cart's lines joined to their variants.
+    "cart": 1,
+    # cart_line_add(): upsert the cart and the line, return the cart (apps/cart/sql/cart.sql).
+    "cart-add": 1,
+    # orders_order_place(), then orders_order_settle() after the payment (apps/orders/sql/).
+    "checkout": 2,
 }

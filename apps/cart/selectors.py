@@ -1,5 +1,6 @@
 """Cart reads: one query for the whole cart, whatever its number of lines."""
 
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -15,6 +16,11 @@ def cart_detail(user) -> dict[str, Any]:
         .order_by("created_at", "id")
         .values_list("id", "variant__sku", "quantity", "variant__price", "variant__currency")
     )
+    return cart_payload(rows)
+
+
+def cart_payload(rows: Iterable[tuple[int, str, int, Decimal, str]]) -> dict[str, Any]:
+    """Render (id, sku, quantity, unit price, currency) rows, oldest first, as the API's cart."""
     lines = []
     total = Decimal("0.00")
     currency = settings.SHOP_CURRENCY

@@ -1,28 +1,30 @@
-"""Cart writes. Each locks the user's cart row, so concurrent adds from two tabs add up exactly."""
+"""Cart writes. Adding locks the user's cart row, so concurrent adds from two tabs add up exactly.
+
+Adding a line and taking what an order bought are server-side functions
+(``apps/cart/sql/cart.sql``): one round trip each.
+"""
 
 from collections.abc import Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 
 from apps.cart.errors import CartFull, CartLineNotFound, CurrencyMismatch, QuantityLimit, UnknownSku
-from apps.cart.models import Cart, CartLine
-from apps.catalog.selectors import variant_sellable_by_sku
+from apps.cart.models import CartLine
+from apps.cart.selectors import cart_payload
+from apps.core.db_functions import Refusal, db_call
+
+ADD_SQL = "SELECT cart_line_add(%s, %s, %s, %s, %s)"
+TAKE_SQL = "SELECT cart_lines_take(%s, %s::bigint[], %s::integer[])"
 
 
-def _cart_lock(user) -> int:
-    """Create the user's cart or lock the existing one; return its id. One upsert query.
-
-    ``ON CONFLICT DO UPDATE`` takes the row lock in the same statement that creates the row, so
-    there is no get-then-create race and no extra SELECT ... FOR UPDATE.
-    """
-    (cart,) = Cart.objects.bulk_create(
-        [Cart(user=user)],
-        update_conflicts=True,
-        unique_fields=["user"],
-        update_fields=["updated_at"],
-    )
-    return cart.pk
+@dataclass(frozen=True, slots=True)
+class CartLineAdded:
+    line_id: int
+    cart: dict[str, Any]  # the whole cart as the API shows it
 
 
 def _check_quantity(quantity: int) -> None:
@@ -31,29 +33,29 @@ def _check_quantity(quantity: int) -> None:
         raise QuantityLimit(f"At most {limit} units per line.", limit=limit)
 
 
-@transaction.atomic
-def cart_line_add(user, *, sku: str, quantity: int) -> int:
-    """Add ``quantity`` units of ``sku`` (to its line if there is one); return the line id."""
-    variant = variant_sellable_by_sku([sku]).get(sku)
-    if variant is None:
-        raise UnknownSku(sku=sku)
-    cart_id = _cart_lock(user)
-    lines = list(
-        CartLine.objects.filter(cart_id=cart_id).values_list(
-            "id", "variant_id", "quantity", "variant__currency"
-        )
-    )
-    for line_id, variant_id, current, _ in lines:
-        if variant_id == variant.id:
-            _check_quantity(current + quantity)
-            CartLine.objects.filter(pk=line_id).update(quantity=current + quantity)
-            return line_id
+def cart_line_add(user, *, sku: str, quantity: int) -> CartLineAdded:
+    """Add ``quantity`` units of ``sku`` (to its line if there is one); return it and the cart."""
     _check_quantity(quantity)
-    if len(lines) >= settings.CART_MAX_LINES:
-        raise CartFull(f"A cart holds at most {settings.CART_MAX_LINES} lines.")
-    if lines and lines[0][3] != variant.currency:
-        raise CurrencyMismatch(currency=lines[0][3])
-    return CartLine.objects.create(cart_id=cart_id, variant_id=variant.id, quantity=quantity).pk
+    limits = [settings.CART_MAX_LINE_QUANTITY, settings.CART_MAX_LINES]
+    try:
+        added = db_call(ADD_SQL, [user.pk, sku, quantity, *limits])
+    except Refusal as refusal:
+        raise _cart_error(refusal, sku) from None
+    rows = [(pk, sku, qty, Decimal(price), cur) for pk, sku, qty, price, cur in added["lines"]]
+    return CartLineAdded(added["line_id"], cart_payload(rows))
+
+
+def _cart_error(refusal: Refusal, sku: str) -> Exception:
+    if refusal.code == "unknown_sku":
+        return UnknownSku(sku=sku)
+    if refusal.code == "quantity_limit":
+        limit = settings.CART_MAX_LINE_QUANTITY
+        return QuantityLimit(f"At most {limit} units per line.", limit=limit)
+    if refusal.code == "cart_full":
+        return CartFull(f"A cart holds at most {settings.CART_MAX_LINES} lines.")
+    if refusal.code == "currency_mismatch":
+        return CurrencyMismatch(currency=refusal.data)
+    return refusal
 
 
 @transaction.atomic
@@ -72,34 +74,10 @@ def cart_line_remove(user, *, line_id: int) -> None:
         raise CartLineNotFound()
 
 
-# One statement: lower the lines that grew since the checkout read them, delete the others. Both
-# parts see one snapshot and touch different rows; a line an add is still writing is waited for
-# and re-checked (READ COMMITTED), and a line added after the read is not touched at all.
-_TAKE = """
-WITH taken(variant_id, quantity) AS (
-    SELECT * FROM unnest(%(variants)s::bigint[], %(quantities)s::int[])
-),
-lowered AS (
-    UPDATE cart_cartline l SET quantity = l.quantity - t.quantity
-      FROM taken t, cart_cart c
-     WHERE l.cart_id = c.id AND c.user_id = %(user)s AND l.variant_id = t.variant_id
-       AND l.quantity > t.quantity
-    RETURNING l.id
-)
-DELETE FROM cart_cartline l USING taken t, cart_cart c
- WHERE l.cart_id = c.id AND c.user_id = %(user)s AND l.variant_id = t.variant_id
-   AND l.quantity <= t.quantity
-"""
-
-
 def cart_lines_take(user, taken: Mapping[int, int]) -> None:
     """Remove from the cart what an order bought from it (variant id -> units), nothing more.
 
     A line added, or raised, while the checkout ran stays in the cart: emptying the whole cart
     deleted it without it being bought. Inside the caller's transaction (the checkout's).
     """
-    with connection.cursor() as cursor:
-        cursor.execute(
-            _TAKE,
-            {"variants": list(taken), "quantities": list(taken.values()), "user": user.pk},
-        )
+    db_call(TAKE_SQL, [user.pk, list(taken), list(taken.values())])

@@ -92,11 +92,11 @@ class CartLinesView(APIView):
     def post(self, request):
         data = CartLineAddInput(data=request.data)
         data.is_valid(raise_exception=True)
-        line_id = services.cart_line_add(request.user, **data.validated_data)
+        added = services.cart_line_add(request.user, **data.validated_data)
         return Response(
-            selectors.cart_detail(request.user),
+            added.cart,
             status=status.HTTP_201_CREATED,
-            headers={"Location": reverse("cart-line", kwargs={"line_id": line_id})},
+            headers={"Location": reverse("cart-line", kwargs={"line_id": added.line_id})},
         )
 
 

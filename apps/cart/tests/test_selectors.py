@@ -18,8 +18,8 @@ def test_a_buyer_without_a_cart_sees_an_empty_cart_in_the_shop_currency(shop, se
 
 def test_lines_are_priced_with_two_decimals_and_totalled(shop):
     buyer = shop.users[0]
-    first = cart_line_add(buyer, sku="SKU-00", quantity=3)  # 10.00 each
-    second = cart_line_add(buyer, sku="SKU-05", quantity=2)  # 15.00 each
+    first = cart_line_add(buyer, sku="SKU-00", quantity=3).line_id  # 10.00 each
+    second = cart_line_add(buyer, sku="SKU-05", quantity=2).line_id  # 15.00 each
 
     assert cart_detail(buyer) == {
         "lines": [

@@ -19,7 +19,7 @@ def lines_of(user) -> dict[str, int]:
 def test_the_first_add_creates_the_one_cart_and_later_adds_reuse_it(shop):
     buyer = shop.users[0]
 
-    ids = [cart_line_add(buyer, sku=shop.sku(i), quantity=1) for i in range(10)]
+    ids = [cart_line_add(buyer, sku=shop.sku(i), quantity=1).line_id for i in range(10)]
 
     assert Cart.objects.filter(user=buyer).count() == 1
     assert len(set(ids)) == 10
@@ -38,8 +38,8 @@ def test_every_buyer_gets_a_cart_of_their_own(shop):
 def test_the_same_sku_again_adds_to_its_line(shop):
     buyer = shop.users[0]
 
-    first = cart_line_add(buyer, sku="SKU-03", quantity=2)
-    second = cart_line_add(buyer, sku="SKU-03", quantity=5)
+    first = cart_line_add(buyer, sku="SKU-03", quantity=2).line_id
+    second = cart_line_add(buyer, sku="SKU-03", quantity=5).line_id
 
     assert first == second
     assert lines_of(buyer) == {"SKU-03": 7}
@@ -135,7 +135,7 @@ def test_an_empty_cart_accepts_any_currency(shop):
 
 def test_update_sets_the_quantity_of_the_buyers_own_line(shop):
     buyer = shop.users[0]
-    line_id = cart_line_add(buyer, sku="SKU-01", quantity=3)
+    line_id = cart_line_add(buyer, sku="SKU-01", quantity=3).line_id
 
     cart_line_update(buyer, line_id=line_id, quantity=9)
 
@@ -145,7 +145,7 @@ def test_update_sets_the_quantity_of_the_buyers_own_line(shop):
 def test_update_above_the_limit_is_refused(shop, settings):
     settings.CART_MAX_LINE_QUANTITY = 10
     buyer = shop.users[0]
-    line_id = cart_line_add(buyer, sku="SKU-01", quantity=3)
+    line_id = cart_line_add(buyer, sku="SKU-01", quantity=3).line_id
 
     with pytest.raises(QuantityLimit):
         cart_line_update(buyer, line_id=line_id, quantity=11)
@@ -155,7 +155,7 @@ def test_update_above_the_limit_is_refused(shop, settings):
 
 def test_another_users_line_can_be_neither_updated_nor_removed(shop):
     owner, intruder = shop.users[0], shop.users[1]
-    line_id = cart_line_add(owner, sku="SKU-01", quantity=3)
+    line_id = cart_line_add(owner, sku="SKU-01", quantity=3).line_id
     cart_line_add(intruder, sku="SKU-02", quantity=1)
 
     with pytest.raises(CartLineNotFound):
@@ -169,7 +169,7 @@ def test_another_users_line_can_be_neither_updated_nor_removed(shop):
 
 def test_remove_deletes_only_that_line(shop):
     buyer = shop.users[0]
-    ids = [cart_line_add(buyer, sku=shop.sku(i), quantity=1) for i in range(10)]
+    ids = [cart_line_add(buyer, sku=shop.sku(i), quantity=1).line_id for i in range(10)]
 
     cart_line_remove(buyer, line_id=ids[3])
 

@@ -76,10 +76,20 @@ END $$;
 
 TRIGGERS = [
     ("catalog_variant", "shopfast_variant_changed", "INSERT", "NEW TABLE AS new_rows"),
-    ("catalog_variant", "shopfast_variant_changed", "UPDATE", "NEW TABLE AS new_rows OLD TABLE AS old_rows"),
+    (
+        "catalog_variant",
+        "shopfast_variant_changed",
+        "UPDATE",
+        "NEW TABLE AS new_rows OLD TABLE AS old_rows",
+    ),
     ("catalog_variant", "shopfast_variant_changed", "DELETE", "OLD TABLE AS old_rows"),
     ("inventory_stock", "shopfast_stock_changed", "INSERT", "NEW TABLE AS new_rows"),
-    ("inventory_stock", "shopfast_stock_changed", "UPDATE", "NEW TABLE AS new_rows OLD TABLE AS old_rows"),
+    (
+        "inventory_stock",
+        "shopfast_stock_changed",
+        "UPDATE",
+        "NEW TABLE AS new_rows OLD TABLE AS old_rows",
+    ),
     ("inventory_stock", "shopfast_stock_changed", "DELETE", "OLD TABLE AS old_rows"),
 ]
 
@@ -93,7 +103,9 @@ CREATE_TRIGGERS = "\n".join(
     f"FOR EACH STATEMENT EXECUTE FUNCTION {fn}();"
     for t, fn, e, ref in TRIGGERS
 )
-DROP_TRIGGERS = "\n".join(f"DROP TRIGGER IF EXISTS {_trigger_name(t, e)} ON {t};" for t, _, e, _ in TRIGGERS)
+DROP_TRIGGERS = "\n".join(
+    f"DROP TRIGGER IF EXISTS {_trigger_name(t, e)} ON {t};" for t, _, e, _ in TRIGGERS
+)
 DROP_FUNCTIONS = """
 DROP FUNCTION IF EXISTS shopfast_stock_changed();
 DROP FUNCTION IF EXISTS shopfast_variant_changed();

@@ -1,13 +1,19 @@
-"""A deliberate race: run a competing action between a checkout's validation and its stock lock."""
+"""Deliberate races with real sessions: a competitor's transaction stays open until we wait on it.
+
+The checkout runs inside one server-side statement, so there is no Python step to pause it at.
+Instead the competitor does its work on its own connection and keeps its transaction (and row
+locks) open; the moment another session waits for one of its locks, it commits. The checkout
+has by then read what it reads without a lock, and must re-check what it finds under the lock.
+"""
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
-from django.db import connection
+from django.db import connection, transaction
 
-from apps.inventory import services as inventory_services
-from apps.orders import services as order_services
+BLOCKED_SQL = "SELECT count(*) FROM pg_stat_activity WHERE %s = ANY(pg_blocking_pids(pid))"
 
 
 def run_in_thread(target: Callable[[], object]) -> object:
@@ -34,43 +40,42 @@ def run_in_thread(target: Callable[[], object]) -> object:
 
 
 @contextmanager
-def competitor_before_lock(competitor: Callable[[], object]) -> Iterator[list[object]]:
-    """Run ``competitor`` once, in another thread, just before the checkout locks its stock rows.
+def committed_once_waited_for(work: Callable[[], object], timeout: float = 10.0) -> Iterator[dict]:
+    """Run ``work`` in another session's open transaction; commit it once someone waits on it.
 
-    At that point the checkout has validated its lines and checked availability without a lock;
-    whatever the competitor commits now is only visible to the re-check under the lock.
+    Yields a dict that gets ``result`` (what ``work`` returned) and ``blocked`` (whether a
+    session did wait for it before the commit) when the block ends.
     """
-    real_allocate = order_services.stock_allocate
-    outcomes: list[object] = []
-    started = threading.Event()
+    outcome: dict = {}
+    done_work = threading.Event()
+    errors: list[BaseException] = []
 
-    def racing_allocate(*args, **kwargs):
-        # Only the first checkout races; the competitor's own checkout goes straight through.
-        if not started.is_set():
-            started.set()
-            outcomes.append(run_in_thread(competitor))
-        return real_allocate(*args, **kwargs)
+    def competitor():
+        try:
+            with transaction.atomic():
+                outcome["result"] = work()
+                done_work.set()
+                pid = connection.connection.info.backend_pid
+                deadline = time.monotonic() + timeout
+                blocked = False
+                while not blocked and time.monotonic() < deadline:
+                    with connection.cursor() as cursor:
+                        cursor.execute(BLOCKED_SQL, [pid])
+                        blocked = cursor.fetchone()[0] > 0
+                    time.sleep(0.01)
+                outcome["blocked"] = blocked
+        except BaseException as error:  # re-raised in the caller
+            errors.append(error)
+            done_work.set()
+        finally:
+            connection.close()
 
-    order_services.stock_allocate = racing_allocate
+    thread = threading.Thread(target=competitor)
+    thread.start()
+    done_work.wait(timeout)
     try:
-        yield outcomes
+        yield outcome
     finally:
-        order_services.stock_allocate = real_allocate
-
-
-@contextmanager
-def stale_quantities_under_lock(stale: dict[int, int]) -> Iterator[None]:
-    """Make the allocation trust quantities read before the lock (no re-check)."""
-    real_lock = inventory_services.stock_lock_for_variants
-
-    def stale_lock(variant_ids):
-        rows = real_lock(variant_ids)
-        return [
-            (pk, variant, stale.get(pk, quantity), prio) for pk, variant, quantity, prio in rows
-        ]
-
-    inventory_services.stock_lock_for_variants = stale_lock
-    try:
-        yield
-    finally:
-        inventory_services.stock_lock_for_variants = real_lock
+        thread.join(timeout + 5)
+        if errors:
+            raise errors[0]

@@ -17,7 +17,7 @@ from apps.inventory.errors import InsufficientStock
 from apps.inventory.models import Stock, StockMovement
 from apps.orders.models import Order, OrderLine
 from apps.orders.services import LineRequest, order_place
-from apps.orders.tests.race import competitor_before_lock, stale_quantities_under_lock
+from apps.orders.tests.race import committed_once_waited_for
 from apps.orders.tests.shops import api_for, shop_build
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -129,7 +129,7 @@ def test_two_concurrent_cancellations_return_the_stock_once():
     assert StockMovement.objects.filter(reason="cancel").count() == 2  # one per warehouse row
 
 
-def test_a_checkout_overtaken_between_validation_and_lock_is_refused_by_the_recheck():
+def test_a_checkout_overtaken_between_its_unlocked_check_and_its_lock_is_refused():
     shop = shop_build(units_per_warehouse=0, skus=10, buyers=10)
     Stock.objects.filter(variant=shop.variants[0], warehouse__code="main").update(quantity=3)
     first, second = shop.users[:2]
@@ -137,36 +137,15 @@ def test_a_checkout_overtaken_between_validation_and_lock_is_refused_by_the_rech
     def competitor():
         return order_place(second, key="competitor", lines=[LineRequest(shop.sku(0), 3)])
 
-    with competitor_before_lock(competitor) as outcomes, pytest.raises(InsufficientStock) as err:
+    # The competitor holds the 3 units, uncommitted: our unlocked check still sees them, and
+    # our lock waits for its commit. The re-check under the lock then finds none.
+    with committed_once_waited_for(competitor) as race, pytest.raises(InsufficientStock) as err:
         order_place(first, key="first", lines=[LineRequest(shop.sku(0), 2)])
 
-    assert outcomes[0].status == 201  # the competitor won the race after our unlocked check
+    assert race["blocked"] and race["result"].status == 201
     assert err.value.items == [{"sku": shop.sku(0), "requested": 2, "available": 0}]
     assert shop.stock(0) == 0
     assert Order.objects.count() == 1 and not Order.objects.filter(user=first).exists()
-
-
-def test_without_the_recheck_the_same_race_would_oversell():
-    """The control experiment: trust the quantities seen before the competitor ran."""
-    shop = shop_build(units_per_warehouse=0, skus=10, buyers=10)
-    row = Stock.objects.get(variant=shop.variants[0], warehouse__code="main")
-    row.quantity = 3
-    row.save()
-    first, second = shop.users[:2]
-
-    def competitor():
-        return order_place(second, key="competitor", lines=[LineRequest(shop.sku(0), 3)])
-
-    with (
-        competitor_before_lock(competitor),
-        stale_quantities_under_lock({row.pk: 3}),
-        pytest.raises(Exception) as err,
-    ):
-        order_place(first, key="first", lines=[LineRequest(shop.sku(0), 2)])
-
-    # Only the last line of defence stops it: the CHECK (quantity >= 0) constraint, as a 500.
-    assert "stock_quantity_non_negative" in str(err.value)
-    assert shop.stock(0) == 0
 
 
 @pytest.fixture(autouse=True)
@@ -176,27 +155,24 @@ def _more_buyers_than_the_default_pool():
     UserFactory.reset_sequence()
 
 
-def test_a_line_added_while_the_cart_is_checked_out_stays_in_the_cart(monkeypatch):
-    # The checkout emptied the whole cart: a line another tab added meanwhile was deleted unbought.
+def test_a_line_raised_while_the_cart_is_checked_out_keeps_what_was_not_bought():
+    # The checkout emptied the whole cart: a line another tab raised meanwhile was deleted unbought.
     from apps.cart.services import cart_line_add
-    from apps.orders import services as order_services
-    from apps.orders.tests.race import run_in_thread
 
     shop = shop_build()
     buyer = shop.users[0]
     cart_line_add(buyer, sku=shop.sku(0), quantity=2)
-    real_items = order_services.cart_items
 
-    def read_then_other_tabs_add(user):
-        items = real_items(user)  # what this checkout buys
-        run_in_thread(lambda: cart_line_add(buyer, sku=shop.sku(1), quantity=1))
-        run_in_thread(lambda: cart_line_add(buyer, sku=shop.sku(0), quantity=3))
-        return items
+    def other_tabs():
+        cart_line_add(buyer, sku=shop.sku(0), quantity=3)  # holds the line's row lock
+        cart_line_add(buyer, sku=shop.sku(1), quantity=1)
 
-    monkeypatch.setattr(order_services, "cart_items", read_then_other_tabs_add)
-    result = order_place(buyer, key="tabs", lines=None)
+    # The checkout reads the cart (2 units, the other tabs' writes unseen), then waits for the
+    # line's lock when it takes what it bought.
+    with committed_once_waited_for(other_tabs) as race:
+        result = order_place(buyer, key="tabs", lines=None)
 
-    assert result.status == 201
+    assert race["blocked"] and result.status == 201
     bought = dict(OrderLine.objects.values_list("sku", "quantity"))
     assert bought == {shop.sku(0): 2}
     in_cart = dict(
