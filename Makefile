@@ -32,10 +32,10 @@ bench: sync ## in-process benchmarks, JSON kept in perf/reports/
 	mkdir -p perf/reports
 	$(RUN) pytest benchmarks --benchmark-enable --benchmark-json=perf/reports/benchmarks.json
 
-perf-compare: sync ## wrk: hello-world vs our product list vs a DRF ModelViewSet, app server with 2 workers
+perf-compare: sync ## wrk: hello-world vs our product list (cached, uncached) vs a DRF ModelViewSet; gates uncached >= 0.30 x hello
 	$(RUN) python -m perf.http_compare
 
-perf-checkout: sync ## wrk: checkout orders/s spread over 500 SKUs vs one hot SKU, 2 workers; gate hot >= 0.70 x spread
+perf-checkout: sync ## wrk: /healthz vs checkout (500 SKUs, one hot SKU) vs add-to-cart; gates on their ratios
 	$(RUN) python -m perf.checkout_compare
 
 contract: sync ## schemathesis, every check, against the real server (authenticated and anonymous): 0 failures

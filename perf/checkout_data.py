@@ -1,4 +1,4 @@
-"""Data of the checkout throughput run (``perf.checkout_compare``): buyers, SKUs, stock, checks.
+"""Data of the write-path throughput run (``perf.checkout_compare``): buyers, SKUs, stock, checks.
 
 Only for the run's own database: ``state_reset`` empties its orders and ledger.
 """
@@ -14,6 +14,7 @@ from django.db import connection
 from django.db.models import Max, Sum
 from rest_framework.authtoken.models import Token
 
+from apps.cart.models import Cart, CartLine
 from apps.catalog.models import Category, Product, Variant
 from apps.inventory.models import Stock, StockMovement, Warehouse
 from apps.orders.models import IdempotencyKey, Order, OrderLine
@@ -77,9 +78,10 @@ def catalog_ensure(skus: list[str], hot_sku: str) -> None:
 
 
 def state_reset(initial: dict[str, int]) -> None:
-    """Empty orders, keys and the ledger, and set each SKU's stock back to ``initial``."""
+    """Empty orders, keys, carts and the ledger, and set each SKU's stock back to ``initial``."""
     tables = ", ".join(
-        model._meta.db_table for model in (OrderLine, IdempotencyKey, Order, StockMovement)
+        model._meta.db_table
+        for model in (OrderLine, IdempotencyKey, Order, StockMovement, CartLine, Cart)
     )
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {tables}")

@@ -36,7 +36,7 @@ from psycopg import sql
 from config import bootstrap
 from config.bootstrap import database_url_named
 from perf.gate_data import _manage
-from perf.http_compare import HOST, CompareError, free_port, stop_server, wait_ready
+from perf.harness import HOST, CompareError, free_port, stop_server, wait_ready
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATABASE = "shopfast_contract"

@@ -34,7 +34,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from perf import gate_checks, gate_data, gate_report
-from perf.http_compare import (
+from perf.harness import (
     HOST,
     CompareError,
     fetch,

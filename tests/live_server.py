@@ -18,7 +18,7 @@ from django.conf import settings
 from django.db import connection
 
 from config.bootstrap import database_url_of
-from perf.http_compare import free_port
+from perf.harness import free_port
 
 __all__ = ["exchange", "free_port", "get", "launched", "request", "wait_until"]
 

@@ -9,7 +9,6 @@ from config.bootstrap import database_url_named
 from perf.checkout_compare import (
     HOT_SKU,
     SPREAD3_BODIES,
-    key_prefix,
     parse_args,
     parse_scenarios,
     perf_db_name,
@@ -64,13 +63,18 @@ def test_spread_skus_are_distinct_and_never_the_hot_sku():
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("spread,hot", ["spread", "hot"]), (" hot , spread3,spread", ["hot", "spread3", "spread"])],
+    [
+        ("healthz,spread,hot", ["healthz", "spread", "hot"]),
+        (" hot , spread3,healthz,spread,cart", ["hot", "spread3", "healthz", "spread", "cart"]),
+    ],
 )
 def test_scenarios_option_accepts_distinct_known_names(value, expected):
     assert parse_scenarios(value) == expected
 
 
-@pytest.mark.parametrize("value", ["spread,lukewarm", "spread,hot,hot", "", "spread,spread3"])
+@pytest.mark.parametrize(
+    "value", ["healthz,spread,lukewarm", "healthz,spread,hot,hot", "", "spread,hot", "healthz,cart"]
+)
 def test_scenarios_option_refuses_unknown_repeated_or_ratio_less_lists(value):
     with pytest.raises(argparse.ArgumentTypeError):
         parse_scenarios(value)
@@ -95,14 +99,6 @@ def test_scenarios_option_refuses_unknown_repeated_or_ratio_less_lists(value):
 )
 def test_database_url_keeps_server_user_and_options_and_swaps_the_name(base, expected):
     assert database_url_named(base, "shopfast_checkout_perf") == expected
-
-
-def test_key_prefix_leaves_room_for_thread_and_counter_in_64_characters():
-    prefix = key_prefix("0123abcd", "spread3", 12)
-    assert prefix == "0123abcd-spread3-12"
-    assert len(f"{prefix}-2-99999999") <= 64
-    with pytest.raises(ValueError, match="too long"):
-        key_prefix("x" * 40, "spread", 1)
 
 
 def test_database_option_accepts_only_a_perf_database_since_its_orders_are_deleted():
@@ -132,4 +128,12 @@ def test_options_refuse_zero_negative_non_numbers_and_fewer_connections_than_thr
 def test_options_default_to_two_rounds_of_ten_seconds_on_sixteen_connections():
     args = parse_args([])
     assert (args.rounds, args.duration, args.connections, args.threads) == (2, 10, 16, 2)
-    assert (args.scenarios, args.min_ratio) == (["spread", "hot"], 0.70)
+    assert args.scenarios == ["healthz", "spread", "hot", "cart"]
+    assert (args.min_spread, args.min_ratio, args.min_cart) == (0.10, 0.70, 0.15)
+
+
+def test_cart_scenario_adds_one_unit_of_each_spread_sku_in_shuffled_order():
+    skus = spread_skus(50)
+    bodies = [json.loads(body) for body in scenario_bodies("cart", skus)]
+    assert sorted(body["sku"] for body in bodies) == sorted(skus)
+    assert {body["quantity"] for body in bodies} == {1}

@@ -8,14 +8,17 @@ class Migration(migrations.Migration):
     # CREATE INDEX CONCURRENTLY cannot run inside a transaction; it never blocks writes.
     atomic = False
 
-
     dependencies = [
-        ('catalog', '0001_initial'),
+        ("catalog", "0001_initial"),
     ]
 
     operations = [
         AddIndexConcurrently(
-            model_name='product',
-            index=models.Index(condition=models.Q(('is_active', True), ('price__isnull', False)), fields=['-created_at', '-id'], name='product_listed_created_idx'),
+            model_name="product",
+            index=models.Index(
+                condition=models.Q(("is_active", True), ("price__isnull", False)),
+                fields=["-created_at", "-id"],
+                name="product_listed_created_idx",
+            ),
         ),
     ]

@@ -8,14 +8,17 @@ class Migration(migrations.Migration):
     # CREATE INDEX CONCURRENTLY cannot run inside a transaction; it never blocks writes.
     atomic = False
 
-
     dependencies = [
-        ('catalog', '0005_product_cat_created'),
+        ("catalog", "0005_product_cat_created"),
     ]
 
     operations = [
         AddIndexConcurrently(
-            model_name='product',
-            index=models.Index(condition=models.Q(('is_active', True), ('price__isnull', False)), fields=['category', 'price', 'id'], name='product_cat_price_idx'),
+            model_name="product",
+            index=models.Index(
+                condition=models.Q(("is_active", True), ("price__isnull", False)),
+                fields=["category", "price", "id"],
+                name="product_cat_price_idx",
+            ),
         ),
     ]
