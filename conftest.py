@@ -5,6 +5,7 @@ from django.core.cache import cache, caches
 from nplusone.core import profiler
 from zeal import zeal_context
 
+from apps.accounts.authentication import known_tokens_clear
 from apps.core.caching.local import l1_clear
 from apps.core.caching.versions import versions_reset
 
@@ -30,12 +31,13 @@ def n_plus_one_guard(request):
 def clean_cache():
     """Start each test with no cached keys under the test prefix (never FLUSHDB a shared Redis).
 
-    Every layer: responses and versions, cachalot's query results, this process's L1.
+    Every layer: responses and versions, cachalot's query results, this process's L1 and tokens.
     """
     # SCAN walks the whole Redis, whoever's keys they are: in large steps (django-redis's default
     # of 10 keys a step made this a third of the suite's time with a dev cache of 20k keys).
     cache.delete_pattern("*", itersize=SCAN_STEP)
     caches["cachalot"].delete_pattern("*", itersize=SCAN_STEP)
     l1_clear()
+    known_tokens_clear()
     versions_reset()
     yield

@@ -1,6 +1,6 @@
 """Token authentication without a query per request, as safe as the catalog's cache.
 
-A token's user is kept in the per-process L1 under the ``auth`` version (``apps/core/caching``):
+A token's user is kept in a per-process cache under the ``auth`` version (``apps/core/caching``):
 deleting or replacing a token, and saving or deleting a user (deactivation, a new password), bump
 it after the commit, and every process hears the bump over Redis pub/sub before its next request
 (``versions.py``). With Redis away the version cannot be trusted: every request asks the database,
@@ -10,15 +10,32 @@ as DRF's own ``TokenAuthentication`` does.
 from __future__ import annotations
 
 import hashlib
+import threading
 
+from cachetools import TTLCache
+from django.core.signals import setting_changed
 from django.db import transaction
 from rest_framework.authentication import TokenAuthentication
 
 from apps.core.caching import remote, versions
-from apps.core.caching.local import l1_get, l1_put
 from apps.core.caching.remote import Unavailable
 
 AUTH_VERSION = "auth"
+# Its own store, not the response cache's L1: buyers' tokens must not evict catalog pages, nor
+# catalog pages evict tokens. The TTL bounds memory, not staleness (the versions bound that).
+MAX_TOKENS = 10_000
+TTL_SECONDS = 300.0
+
+_lock = threading.Lock()
+_known: TTLCache = TTLCache(MAX_TOKENS, TTL_SECONDS)
+
+
+def known_tokens_clear(**kwargs) -> None:
+    with _lock:
+        _known.clear()
+
+
+setting_changed.connect(known_tokens_clear)
 
 
 def _entry_key(epoch: int, version: int, token: str) -> str:
@@ -35,12 +52,14 @@ class CachedTokenAuthentication(TokenAuthentication):
         except Unavailable:
             return super().authenticate_credentials(key)
         entry = _entry_key(epoch, version, key)
-        known = l1_get(entry)
+        with _lock:  # TTLCache is not thread-safe and granian runs threads per worker
+            known = _known.get(entry)
         if known is not None:
             return known
         # An unknown or inactive token raises AuthenticationFailed here and is not kept.
         known = super().authenticate_credentials(key)
-        l1_put(entry, known)
+        with _lock:
+            _known[entry] = known
         return known
 
 

@@ -3,13 +3,14 @@
 import logging
 
 from rest_framework.settings import api_settings
-from rest_framework.throttling import SimpleRateThrottle
+
+from apps.core.throttling import WindowRateThrottle
 
 logger = logging.getLogger(__name__)
 _unconfigured_proxy_seen = False
 
 
-class ClientAddressThrottle(SimpleRateThrottle):
+class ClientAddressThrottle(WindowRateThrottle):
     """Count every request from one client address, valid or not, against the scope's rate."""
 
     def get_ident(self, request) -> str:

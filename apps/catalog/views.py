@@ -14,6 +14,7 @@ from apps.catalog.serializers import (
     ProductDetailSchema,
     ProductListQuery,
     ProductPageSchema,
+    product_list_query_fast,
 )
 from apps.core.caching.responses import public_cache_control
 from apps.core.keyset import Cursor, page_body
@@ -111,9 +112,12 @@ class ProductListView(CatalogView):
         tags=["catalog"],
     )
     def get(self, request):
-        query = ProductListQuery(data=request.query_params.dict())
-        query.is_valid(raise_exception=True)
-        params = query.validated_data
+        given = request.query_params.dict()
+        params = product_list_query_fast(given)
+        if params is None:  # the serializer judges the rest, and words the error
+            query = ProductListQuery(data=given)
+            query.is_valid(raise_exception=True)
+            params = query.validated_data
         cursor = (
             Cursor.decode(params["cursor"], PRODUCT_ORDERINGS) if params.get("cursor") else None
         )

@@ -2,6 +2,8 @@
 
 from rest_framework.throttling import UserRateThrottle
 
+from apps.core.throttling import WindowRateThrottle
 
-class CheckoutThrottle(UserRateThrottle):
+
+class CheckoutThrottle(WindowRateThrottle, UserRateThrottle):
     scope = "checkout"

@@ -7,7 +7,7 @@ from django.db import migrations
 SOURCE = "apps/cart/sql/cart.sql"
 # A change to the file ships with a new migration that loads it again, with the new hash
 # (tests/test_sql_functions.py checks that the newest one matches).
-SOURCE_SHA256 = "502a328f78cde459b477ca0923461177dba6c42137d63db6961b15e90f1bef66"
+SOURCE_SHA256 = "191a313d3efa7b1af062453ca27c493db65009281e6c50d4d6bf6f724daf9a72"
 SQL = (Path(__file__).resolve().parents[3] / SOURCE).read_text()
 
 

@@ -4,12 +4,18 @@
 
 -- The cart's lines as the API lists them, oldest first: [[id, sku, quantity, price, currency]].
 CREATE OR REPLACE FUNCTION cart_lines_json(p_cart_id bigint) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_result jsonb;
+BEGIN
     SELECT coalesce(jsonb_agg(jsonb_build_array(l.id, v.sku, l.quantity, v.price::text,
                                                 v.currency) ORDER BY l.created_at, l.id),
                     '[]'::jsonb)
+      INTO v_result
       FROM cart_cartline l JOIN catalog_variant v ON v.id = l.variant_id
-     WHERE l.cart_id = p_cart_id
+     WHERE l.cart_id = p_cart_id;
+    RETURN v_result;
+END;
 $$;
 
 -- Add p_quantity units of p_sku to the user's cart (to its line if there is one), creating the

@@ -7,7 +7,7 @@ from django.db import migrations
 SOURCE = "apps/inventory/sql/stock.sql"
 # A change to the file ships with a new migration that loads it again, with the new hash
 # (tests/test_sql_functions.py checks that the newest one matches).
-SOURCE_SHA256 = "80685c075c61a50a53ce41ef84c0298cedb6ced72d2147b961a6f5bcce48edf8"
+SOURCE_SHA256 = "f69022a5607598167c130e49ce99a72c8a6a2a40683755575dfdd3ff2baaf327"
 SQL = (Path(__file__).resolve().parents[3] / SOURCE).read_text()
 
 

@@ -10,15 +10,21 @@
 CREATE OR REPLACE FUNCTION inventory_stock_short(
     p_variant_ids bigint[], p_quantities integer[], p_skus text[]
 ) RETURNS jsonb
-LANGUAGE sql STABLE AS $$
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_result jsonb;
+BEGIN
     SELECT jsonb_agg(jsonb_build_object('sku', d.sku, 'requested', d.demand,
                                         'available', d.available) ORDER BY d.ord)
+      INTO v_result
       FROM (SELECT d.ord, d.sku, d.demand,
                    coalesce((SELECT sum(greatest(s.quantity, 0)) FROM inventory_stock s
                               WHERE s.variant_id = d.variant_id), 0)::integer AS available
               FROM unnest(p_variant_ids, p_quantities, p_skus)
                    WITH ORDINALITY AS d(variant_id, demand, sku, ord)) AS d
-     WHERE d.available < d.demand
+     WHERE d.available < d.demand;
+    RETURN v_result;
+END;
 $$;
 
 -- Take p_quantities[i] units of variant p_variant_ids[i] for order p_order_id: from each

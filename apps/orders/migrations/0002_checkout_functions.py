@@ -7,7 +7,7 @@ from django.db import migrations
 SOURCE = "apps/orders/sql/checkout.sql"
 # A change to the file ships with a new migration that loads it again, with the new hash
 # (tests/test_sql_functions.py checks that the newest one matches).
-SOURCE_SHA256 = "35018d0a43d08f31a3071e378f18ee4c0ef21d2eedb256d8fad01474bbb8ec14"
+SOURCE_SHA256 = "924d02d0adcd17f18e4183e8e88f99621945ac8a8667613dbc2278f64d9a539e"
 SQL = (Path(__file__).resolve().parents[3] / SOURCE).read_text()
 
 

@@ -7,7 +7,10 @@
 
 -- The API's order JSON, keys in the API's order (json, not jsonb: jsonb would sort them).
 CREATE OR REPLACE FUNCTION orders_order_json(p_order_id bigint) RETURNS json
-LANGUAGE sql STABLE AS $$
+LANGUAGE plpgsql STABLE AS $$
+DECLARE
+    v_result json;
+BEGIN
     SELECT json_build_object(
         'number', o.number,
         'status', o.status,
@@ -23,7 +26,10 @@ LANGUAGE sql STABLE AS $$
             || CASE WHEN extract(microseconds FROM o.created_at)::bigint % 1000000 = 0 THEN ''
                     ELSE to_char(o.created_at AT TIME ZONE 'UTC', '.US') END
             || 'Z')
-      FROM orders_order o WHERE o.id = p_order_id
+      INTO v_result
+      FROM orders_order o WHERE o.id = p_order_id;
+    RETURN v_result;
+END;
 $$;
 
 -- Claim the Idempotency-Key, write the order and its lines (from p_skus/p_quantities, or from

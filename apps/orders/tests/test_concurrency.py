@@ -150,7 +150,7 @@ def test_a_checkout_overtaken_between_its_unlocked_check_and_its_lock_is_refused
 
 @pytest.fixture(autouse=True)
 def _more_buyers_than_the_default_pool():
-    assert connection.settings_dict["ENGINE"].endswith("postgresql")
+    assert connection.vendor == "postgresql"
     yield
     UserFactory.reset_sequence()
 
