@@ -3,7 +3,7 @@
 UV = $(shell scripts/ensure-uv)
 RUN = $(UV) run --frozen
 
-.PHONY: help serve test sync lint format seed bench contract perf-compare perf-checkout perf-gate perf-gate-regression test-pgbouncer sql-check import-bench import-bench-small
+.PHONY: help serve test sync lint format seed bench contract perf-compare perf-checkout perf-gate perf-regressions perf-gate-regression test-pgbouncer sql-check import-bench import-bench-small
 
 help: ## list the targets
 	@awk -F ':.*## ' '/^[a-z][a-z0-9-]*:.*## / {printf "  make %-22s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -32,7 +32,7 @@ bench: sync ## in-process benchmarks, JSON kept in perf/reports/
 	mkdir -p perf/reports
 	$(RUN) pytest benchmarks --benchmark-enable --benchmark-json=perf/reports/benchmarks.json
 
-perf-compare: sync ## wrk: hello-world vs our product list (cached, uncached) vs a DRF ModelViewSet; gates uncached >= 0.30 x hello
+perf-compare: sync ## wrk: hello-world vs our product list (cached, uncached) vs a DRF ModelViewSet; ratio gates
 	$(RUN) python -m perf.http_compare
 
 perf-checkout: sync ## wrk: /healthz vs checkout (500 SKUs, one hot SKU) vs add-to-cart; gates on their ratios
@@ -46,6 +46,10 @@ test-pgbouncer: sync ## checkout concurrency, stock-feed and lock tests once thr
 
 perf-gate: sync ## Locust through pgbouncer + granian (2 workers, prod settings): fails on errors, p95, throughput, stock invariants
 	$(RUN) python -m perf.gate
+
+perf-regressions: sync ## the wrk gates with deliberate regressions: passes only if each comparison fails
+	PERF_INJECT_REGRESSION=sleep $(RUN) python -m perf.http_compare --rounds 1 --report perf/reports/http_compare_regressed.json; test $$? -eq 1
+	PERF_INJECT_REGRESSION=write-sleep $(RUN) python -m perf.checkout_compare --rounds 1 --report perf/reports/checkout_compare_regressed.json; test $$? -eq 1
 
 perf-gate-regression: sync ## the gate with a deliberate 100 ms sleep in the product list: passes only if the gate fails
 	$(RUN) python -m perf.gate --inject sleep; test $$? -eq 1

@@ -14,7 +14,7 @@ from zeal import zeal_ignore
 
 from apps.catalog.tests.factories import ProductFactory, VariantFactory
 from perf.budgets import QUERY_BUDGETS
-from perf.regressions import SLEEP_SECONDS
+from perf.regressions import SLEEP_SECONDS, WRITE_SLEEP_SECONDS
 
 URL = "/api/v1/products/?page_size=10"
 
@@ -76,3 +76,20 @@ def test_a_cached_list_gets_no_injected_cost(listed, settings):
     with CaptureQueriesContext(connection) as ctx:
         assert APIClient().get(URL)["X-Cache"] != "MISS"
     assert len(ctx.captured_queries) == 0
+
+
+def test_the_write_regression_slows_checkout_and_cart_adds_only(listed, settings):
+    from apps.orders.tests.shops import api_for, shop_build
+
+    settings.PERF_INJECT_REGRESSION = "write-sleep"
+    shop = shop_build(skus=2, buyers=1)
+    api = api_for(shop.users[0])
+    started = time.perf_counter()
+    assert (
+        api.post("/api/v1/cart/lines/", {"sku": shop.sku(0), "quantity": 1}, "json").status_code
+        == 201
+    )
+    assert time.perf_counter() - started >= WRITE_SLEEP_SECONDS
+    started = time.perf_counter()
+    assert api.get("/api/v1/cart/").status_code == 200
+    assert time.perf_counter() - started < WRITE_SLEEP_SECONDS
