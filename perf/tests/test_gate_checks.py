@@ -10,7 +10,7 @@ from perf.gate_checks import (
     QUERIES,
     REQUESTS,
     THRESHOLDS,
-    latency_scale,
+    ceiling_p95,
     metrics_totals,
     queries_gate,
     scenario_gates,
@@ -22,7 +22,7 @@ COLUMNS = ["Type", "Name", "Request Count", "Failure Count", "Requests/s", "50%"
 LIMITS = {
     "failure_ratio_max": 0.0,
     "throughput_floor": 0.2,
-    "p95_ms": {"list": 100, "checkout": 300},
+    "p95_x_ceiling": {"list": 10, "checkout": 30},
     "min_requests": {"checkout": 10},
 }
 
@@ -54,7 +54,7 @@ def failed(gates) -> list[str]:
 
 
 def test_a_healthy_run_passes_every_gate(tmp_path):
-    gates = scenario_gates("mixed", healthy(tmp_path), LIMITS, ceiling_rps=400, scale=1.0)
+    gates = scenario_gates("mixed", healthy(tmp_path), LIMITS, ceiling_rps=400, ceiling_p95_ms=10.0)
     assert failed(gates) == []
     assert {g.name for g in gates} == {
         "failure ratio",
@@ -67,42 +67,47 @@ def test_a_healthy_run_passes_every_gate(tmp_path):
 
 def test_one_failed_request_fails_the_run(tmp_path):
     rows = healthy(tmp_path, **{AGGREGATED: (AGGREGATED, 1000, 1, 100.0, 22, 80)})
-    assert failed(scenario_gates("mixed", rows, LIMITS, 400, 1.0)) == ["failure ratio"]
+    assert failed(scenario_gates("mixed", rows, LIMITS, 400, 10.0)) == ["failure ratio"]
 
 
 def test_throughput_below_its_fraction_of_the_ceiling_fails(tmp_path):
     # 100 req/s against a floor of 0.2 x 600 = 120.
-    assert failed(scenario_gates("mixed", healthy(tmp_path), LIMITS, 600, 1.0)) == [
+    assert failed(scenario_gates("mixed", healthy(tmp_path), LIMITS, 600, 10.0)) == [
         "throughput req/s"
     ]
 
 
 def test_a_p95_above_its_threshold_fails_only_that_group(tmp_path):
     rows = healthy(tmp_path, list=("list", 900, 0, 90.0, 20, 101))
-    assert failed(scenario_gates("mixed", rows, LIMITS, 400, 1.0)) == ["p95 list"]
+    assert failed(scenario_gates("mixed", rows, LIMITS, 400, 10.0)) == ["p95 list"]
 
 
-def test_a_slower_machine_gets_proportionally_more_time(tmp_path):
+def test_latency_limits_follow_the_ceilings_p95_in_the_same_run(tmp_path):
     rows = healthy(tmp_path, list=("list", 900, 0, 90.0, 20, 150))
-    scale = latency_scale(ceiling_rps=1000, reference_rps=2000)
-    assert scale == 2.0
-    assert failed(scenario_gates("mixed", rows, LIMITS, 400, scale)) == []
+    assert failed(scenario_gates("mixed", rows, LIMITS, 400, 10.0)) == ["p95 list"]
+    # The same run on a machine whose ceiling answers twice as slowly: the limit follows it.
+    assert failed(scenario_gates("mixed", rows, LIMITS, 400, 20.0)) == []
 
 
-def test_a_faster_machine_never_gets_less_time_than_the_thresholds_say():
-    assert latency_scale(ceiling_rps=5000, reference_rps=2000) == 1.0
+def test_the_ceilings_p95_is_the_mean_of_its_runs_and_never_under_a_millisecond(tmp_path):
+    def ceiling(p95: float) -> dict:
+        row = (AGGREGATED, 100, 0, 100.0, 1, p95)
+        return stats_read(write_stats(tmp_path / f"c{p95}_stats.csv", [row]))
+
+    assert ceiling_p95([ceiling(18), ceiling(22)]) == 20.0
+    assert ceiling_p95([ceiling(0)]) == 1.0
     with pytest.raises(ValueError):
-        latency_scale(ceiling_rps=0, reference_rps=2000)
+        ceiling_p95([])
 
 
 def test_a_request_group_without_a_threshold_fails(tmp_path):
     rows = healthy(tmp_path, search=("search", 5, 0, 1.0, 10, 20))
-    assert failed(scenario_gates("mixed", rows, LIMITS, 400, 1.0)) == ["p95 search"]
+    assert failed(scenario_gates("mixed", rows, LIMITS, 400, 10.0)) == ["p95 search"]
 
 
 def test_too_few_checkouts_fail_the_run_instead_of_passing_it_vacuously(tmp_path):
     rows = healthy(tmp_path, checkout=("checkout", 3, 0, 0.3, 50, 200))
-    assert failed(scenario_gates("mixed", rows, LIMITS, 400, 1.0)) == ["requests checkout"]
+    assert failed(scenario_gates("mixed", rows, LIMITS, 400, 10.0)) == ["requests checkout"]
 
 
 def test_a_file_without_the_aggregate_row_is_refused(tmp_path):
@@ -116,8 +121,8 @@ def test_every_group_the_locustfiles_send_has_a_threshold_in_each_scenario_that_
 
     limits = thresholds_load(THRESHOLDS)
     sent_by_mixed = set(GROUPS) - {"hello"}
-    assert sent_by_mixed <= set(limits["mixed"]["p95_ms"])
-    assert {"checkout", "checkout:replay"} <= set(limits["flash_sale"]["p95_ms"])
+    assert sent_by_mixed <= set(limits["mixed"]["p95_x_ceiling"])
+    assert {"checkout", "checkout:replay"} <= set(limits["flash_sale"]["p95_x_ceiling"])
     for scenario in ("mixed", "flash_sale"):
         assert limits[scenario]["failure_ratio_max"] == 0.0  # the rule: no failure at all
         assert 0 < limits[scenario]["throughput_floor"] < 1
