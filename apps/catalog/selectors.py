@@ -1,7 +1,7 @@
 """Catalog reads: each function builds its queryset with exactly the columns it renders.
 
-Query counts are constant in page size: the product list is one query (category joined, tags as an
-array subquery evaluated only for the rows of the page) plus one per category or tag filter to
+Query counts are constant in page size: the product list is one query (category joined, tags read
+from the product row's ``tag_slugs``, kept by triggers) plus one per category or tag filter to
 resolve it to ids; detail two, categories two.
 """
 
@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchQuery
 from django.db.models import Count, Exists, OuterRef, QuerySet, Subquery, Sum
+from django.db.models.expressions import RawSQL
 from django.db.models.functions import Coalesce
 from django.http import Http404
 
@@ -46,10 +46,10 @@ class ProductFilters:
     currency: str | None = None
 
 
-def _tag_slugs() -> ArraySubquery:
-    return ArraySubquery(
-        Tag.objects.filter(products=OuterRef("pk")).order_by("slug").values("slug")
-    )
+def _tag_slugs() -> RawSQL:
+    # Kept sorted on the product row by triggers (apps/catalog/sql/listing_tags.sql); not a model
+    # field, so that no ORM write can ever set it.
+    return RawSQL('"catalog_product"."tag_slugs"', ())
 
 
 def _money(value: Decimal | None) -> str | None:
