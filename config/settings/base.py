@@ -172,6 +172,8 @@ CACHE_OUTAGE_LOG_SECONDS = env.float("CACHE_OUTAGE_LOG_SECONDS", default=60.0)
 # django-cachalot, catalog tables only: stock, orders, carts and keys change on every sale.
 CACHALOT_ENABLED = env.bool("CACHALOT_ENABLED", default=True)
 CACHALOT_CACHE = "cachalot"
+# cachalot recognises backends by their ENGINE path; ours (apps.core.database) is PostgreSQL's.
+CACHALOT_ADDITIONAL_SUPPORTED_DATABASES = ["apps.core.database"]
 CACHALOT_ONLY_CACHABLE_APPS = ("catalog",)
 CACHALOT_TIMEOUT = env.int("CACHALOT_TIMEOUT", default=86400)
 # After a write cachalot cannot see, its tables are uncached this long (apps/core/caching/orm.py).
