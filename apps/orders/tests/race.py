@@ -55,7 +55,10 @@ def committed_once_waited_for(work: Callable[[], object], timeout: float = 10.0)
             with transaction.atomic():
                 outcome["result"] = work()
                 done_work.set()
-                pid = connection.connection.info.backend_pid
+                with connection.cursor() as cursor:
+                    # The server's pid, not the client's: behind pgbouncer they differ.
+                    cursor.execute("SELECT pg_backend_pid()")
+                    pid = cursor.fetchone()[0]
                 deadline = time.monotonic() + timeout
                 blocked = False
                 while not blocked and time.monotonic() < deadline:
