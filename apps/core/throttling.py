@@ -31,7 +31,7 @@ end
 local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
 return math.max(1, tonumber(oldest[2]) + window - now)
 """
-_scripts: dict[int, object] = {}
+_script: list = []  # one Script (its SHA computed once), always run on the client given
 
 
 class WindowRateThrottle(SimpleRateThrottle):
@@ -53,15 +53,13 @@ class WindowRateThrottle(SimpleRateThrottle):
         return retry_ms == 0
 
     def _count(self, client) -> int:
-        script = _scripts.get(id(client))
-        if script is None:
-            script = _scripts[id(client)] = client.register_script(_WINDOW)
+        if not _script:
+            _script.append(client.register_script(_WINDOW))
         now_ms = int(time.time() * 1000)
         window_ms = int(self.duration * 1000)
         member = f"{now_ms}:{uuid.uuid4().hex[:8]}"  # two requests in one millisecond count twice
-        return int(
-            script(keys=[remote.key(self.key)], args=[now_ms, window_ms, self.num_requests, member])
-        )
+        args = [now_ms, window_ms, self.num_requests, member]
+        return int(_script[0](keys=[remote.key(self.key)], args=args, client=client))
 
     def wait(self) -> float | None:
         if self._retry_ms:
