@@ -88,14 +88,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--min-cached-ratio",
         type=harness.positive(float),
-        default=0.8,
-        help="floor of cached/hello",
+        default=0.75,
+        help="floor of cached/hello (measured 0.78-0.94 on a shared 2-core machine)",
     )
     parser.add_argument(
         "--min-uncached-ratio",
         type=harness.positive(float),
-        default=0.15,
-        help="floor of uncached/hello (measured 0.17; goal 0.30)",
+        default=0.13,
+        help="floor of uncached/hello (measured 0.16-0.21, 0.14 before 2026-12; goal 0.30)",
     )
     parser.add_argument("--report", type=Path, default=REPORT_DIR / "http_compare.json")
     return parser.parse_args(argv)

@@ -129,7 +129,7 @@ def test_options_default_to_two_rounds_of_ten_seconds_on_sixteen_connections():
     args = parse_args([])
     assert (args.rounds, args.duration, args.connections, args.threads) == (2, 10, 16, 2)
     assert args.scenarios == ["healthz", "spread", "hot", "cart"]
-    assert (args.min_spread, args.min_ratio, args.min_cart) == (0.07, 0.70, 0.18)
+    assert (args.min_spread, args.min_ratio, args.min_cart) == (0.06, 0.70, 0.16)
 
 
 def test_cart_scenario_adds_one_unit_of_each_spread_sku_in_shuffled_order():
