@@ -11,7 +11,7 @@ import pytest
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
+def manage(*args: str, python: str = sys.executable, **env: str) -> subprocess.CompletedProcess:
     environment = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.prod",
@@ -22,7 +22,7 @@ def manage(*args: str, **env: str) -> subprocess.CompletedProcess:
         if name not in env:
             environment.pop(name, None)
     return subprocess.run(
-        [sys.executable, "manage.py", *args],
+        [python, "manage.py", *args],
         cwd=BASE_DIR,
         env=environment,
         capture_output=True,
@@ -95,19 +95,6 @@ def test_a_production_install_has_no_dev_package_and_passes_check_deploy(tmp_pat
     probe = f"import importlib.util as u; print([m for m in {DEV_ONLY!r} if u.find_spec(m)])"
     assert subprocess.run([python, "-c", probe], capture_output=True, text=True).stdout == "[]\n"
 
-    environment = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.prod",
-        "SECRET_KEY": secrets.token_urlsafe(48),
-        "METRICS_TOKEN": secrets.token_urlsafe(30),
-    }
     for args in (["check", "--deploy", "--fail-level", "WARNING"], ["import_catalog", "--help"]):
-        done = subprocess.run(
-            [python, "manage.py", *args],
-            cwd=BASE_DIR,
-            env=environment,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        done = manage(*args, python=python, METRICS_TOKEN=secrets.token_urlsafe(30))
         assert done.returncode == 0, done.stderr[-3000:]

@@ -185,27 +185,3 @@ def category_list() -> list[dict[str, Any]]:
         }
         for c in categories
     ]
-
-
-@dataclass(frozen=True, slots=True)
-class SellableVariant:
-    id: int
-    sku: str
-    price: Decimal
-    currency: str
-    product_id: int
-    name: str  # "<product name> - <variant name>", frozen into order lines
-    product_slug: str  # names the product's cached detail
-
-
-def variant_sellable_by_sku(skus: list[str]) -> dict[str, SellableVariant]:
-    """Return the variants of ``skus`` that can be bought now (variant and product active)."""
-    rows = Variant.objects.filter(
-        sku__in=skus, is_active=True, product__is_active=True
-    ).values_list(
-        "id", "sku", "price", "currency", "product_id", "product__name", "name", "product__slug"
-    )
-    return {
-        sku: SellableVariant(pk, sku, price, currency, product_id, f"{product} - {variant}", slug)
-        for pk, sku, price, currency, product_id, product, variant, slug in rows
-    }

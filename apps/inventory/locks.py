@@ -1,8 +1,10 @@
-"""The one place stock rows are locked: always ``SELECT ... FOR UPDATE`` in primary-key order.
+"""The lock order of stock rows: always ``SELECT ... FOR UPDATE`` in primary-key order.
 
-Every write path (checkout, cancellation, payment failure, stock feeds) takes its stock locks
-through these functions. Locking in one global order means two transactions can wait for each
-other but never deadlock, whatever order the buyer's lines came in.
+Checkout, cancellation and payment failure lock in SQL (``apps/inventory/sql/stock.sql``,
+``ORDER BY id FOR UPDATE``) and the stock feed over its batch table (``feeds.py``), in this same
+order; these functions are the rule's Python form, for Python callers. Locking in one global
+order means two transactions can wait for each other but never deadlock, whatever order the
+buyer's lines came in.
 """
 
 from collections.abc import Iterable

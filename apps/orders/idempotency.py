@@ -87,14 +87,6 @@ def idempotency_replay(user_id: int, key: str, fingerprint: str) -> StoredRespon
         delay = min(delay * 2, 0.1)
 
 
-def idempotency_store(key_id: int, order_id: int, response: StoredResponse) -> None:
-    IdempotencyKey.objects.filter(pk=key_id).update(
-        order_id=order_id,
-        response_status=response.status,
-        response_body=orjson.dumps(response.body).decode(),
-    )
-
-
 def idempotency_purge(older_than: timedelta | None = None) -> int:
     """Delete keys older than the TTL (``IDEMPOTENCY_KEY_TTL_HOURS``); return how many."""
     age = (
