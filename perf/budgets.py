@@ -16,6 +16,6 @@ QUERY_BUDGETS = {
     "cart": 1,
     # cart_line_add(): upsert the cart and the line, return the cart (apps/cart/sql/cart.sql).
     "cart-add": 1,
-    # orders_order_place(), then orders_order_settle() after the payment (apps/orders/sql/).
+    # orders_checkout_quote(), then orders_checkout_place() after the payment (apps/orders/sql/).
     "checkout": 2,
 }

@@ -1,7 +1,8 @@
 """The payment boundary: a provider interface, an instant default, and a test double that declines.
 
-The checkout calls the provider after the stock transaction has committed, never while stock rows
-are locked: a slow provider slows one buyer down, not everyone buying the same SKU.
+The checkout asks the provider for the quoted total with no transaction open, before the one that
+writes the order and takes the stock: a slow provider slows one buyer down, never holds a stock
+row's lock or a database connection, and a payment whose order could not be written is voided.
 """
 
 import threading
@@ -27,7 +28,7 @@ class PaymentProvider(Protocol):
         """Reserve ``amount`` for the order; never raise for a decline (return ok=False)."""
 
     def void(self, *, reference: str) -> None:
-        """Release an authorization that is no longer wanted (the order was cancelled meanwhile)."""
+        """Release an authorization no order will use (the stock or the key went meanwhile)."""
 
 
 class InstantProvider:

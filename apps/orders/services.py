@@ -1,12 +1,13 @@
 """Checkout and order writes.
 
-A checkout is two server-side statements (``apps/orders/sql/checkout.sql``), each its own
-transaction: ``orders_order_place`` claims the Idempotency-Key (or finds it taken, and the first
-answer is replayed), prices the lines, turns a sold-out line away without a lock, writes the
-order and its lines, and last locks (pk order), re-checks and takes the stock, so the hot rows
-stay locked for one step and the commit. The payment provider is called after that commit, with
-no transaction open; ``orders_order_settle`` then records its answer and the replayable response
-under the order's row lock (a decline returns the stock, once).
+A checkout is two server-side statements (``apps/orders/sql/checkout.sql``) and one commit:
+``orders_checkout_quote`` reads what the order would be (lines, prices, total), writing and
+locking nothing, and turns away a sold-out line or a key already taken (whose first answer is
+replayed). The payment provider is asked for that total with no transaction open. Then
+``orders_checkout_place`` claims the Idempotency-Key with the response to replay, writes the
+order with the payment's answer and last locks (pk order), re-checks and takes the stock, so
+the hot rows stay locked for one step and the commit. When that statement finds the stock gone
+or the key claimed meanwhile, the payment is voided.
 """
 
 import logging
@@ -32,8 +33,11 @@ from apps.orders.selectors import LINE_COLUMNS, line_payload, order_as_row, orde
 
 logger = logging.getLogger(__name__)
 
-PLACE_SQL = "SELECT orders_order_place(%s, %s, %s, %s, %s::text[], %s::integer[], %s)"
-SETTLE_SQL = "SELECT orders_order_settle(%s, %s, %s, %s, %s)"
+QUOTE_SQL = "SELECT orders_checkout_quote(%s, %s, %s::text[], %s::integer[], %s)"
+PLACE_SQL = (
+    "SELECT orders_checkout_place(%s, %s, %s, %s, %s::bigint[], %s::text[], %s::integer[], "
+    "%s::numeric[], %s, %s, %s, %s, %s)"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,36 +51,41 @@ def order_place(user, *, key: str, lines: Sequence[LineRequest] | None) -> Store
     fingerprint = idempotency.request_fingerprint(
         None if lines is None else sorted([line.sku, line.quantity] for line in lines)
     )
-    number = order_number_new()
     skus = None if lines is None else [line.sku for line in lines]
     quantities = None if lines is None else [line.quantity for line in lines]
     try:
-        placed = db_call(
-            PLACE_SQL, [user.pk, key, fingerprint, number, skus, quantities, lines is None]
-        )
+        quote = db_call(QUOTE_SQL, [user.pk, key, skus, quantities, lines is None])
     except Refusal as refusal:
         raise _checkout_error(refusal) from None
-    if placed.get("taken"):
-        # Another request holds or held this key: its answer (waited for) is ours too.
-        replay = idempotency.idempotency_replay(user.pk, key, fingerprint)
-        if replay is None:
-            raise RuntimeError("idempotency key taken but no longer stored")
-        metrics.CHECKOUT_REPLAYS.inc()
-        return replay
-    transaction.on_commit(partial(_after_placed, number, placed))
-    result = _authorize(number, Decimal(placed["total"]), placed["currency"])
-    settled = db_call(
-        SETTLE_SQL,
-        [placed["order_id"], placed["key_id"], result.ok, result.reference, result.message],
-    )
-    if settled["void"]:  # cancelled while the provider answered: let the money go
-        transaction.on_commit(partial(payment_provider().void, reference=result.reference))
-    if settled["released"] is not None:
+    if quote.get("taken"):
+        return _replay(user.pk, key, fingerprint)
+    number = order_number_new()
+    payment = _authorize(number, Decimal(quote["total"]), quote["currency"])
+    params = [user.pk, key, fingerprint, number, quote["variant_ids"], quote["skus"]]
+    params += [quote["quantities"], quote["prices"], quote["currency"], lines is None]
+    params += [payment.ok, payment.reference, payment.message]
+    try:
+        placed = db_call(PLACE_SQL, params)
+    except Refusal as refusal:  # the stock went while the provider answered
+        _void(payment)
+        raise _checkout_error(refusal) from None
+    if placed.get("taken"):  # the same key, sent twice at once: the other one bought
+        _void(payment)
+        return _replay(user.pk, key, fingerprint)
+    if payment.ok:
+        transaction.on_commit(partial(_after_placed, number, placed, quote["product_slugs"]))
+    else:
         metrics.PAYMENTS_FAILED.inc()
-        transaction.on_commit(
-            partial(_after_stock_returned, number, "payment_failed", settled["released"])
-        )
-    return StoredResponse(settled["status_code"], orjson.loads(settled["body"]))
+    return StoredResponse(placed["status_code"], orjson.loads(placed["body"]))
+
+
+def _replay(user_id: int, key: str, fingerprint: str) -> StoredResponse:
+    """Return the answer stored under a key another request holds or held (waited for)."""
+    replay = idempotency.idempotency_replay(user_id, key, fingerprint)
+    if replay is None:
+        raise RuntimeError("idempotency key taken but no longer stored")
+    metrics.CHECKOUT_REPLAYS.inc()
+    return replay
 
 
 def _checkout_error(refusal: Refusal) -> Exception:
@@ -92,19 +101,29 @@ def _checkout_error(refusal: Refusal) -> Exception:
     return refusal
 
 
-def _after_placed(number: str, placed: dict) -> None:
+def _after_placed(number: str, placed: dict, product_slugs: list[str]) -> None:
     metrics.ORDERS_PLACED.inc()
     logger.info("order placed: %s", number)
     # A sale changes its products' availability, and the listing only when a row crossed zero.
-    catalog_invalidate(listing=placed["crossed_zero"], product_slugs=placed["product_slugs"])
+    catalog_invalidate(listing=placed["crossed_zero"], product_slugs=product_slugs)
 
 
 def _authorize(number: str, amount: Decimal, currency: str) -> PaymentResult:
     try:
         return payment_provider().authorize(order_number=number, amount=amount, currency=currency)
-    except Exception:  # a provider outage is a declined payment, not a 500 with stock held
+    except Exception:  # a provider outage is a declined payment, not a 500
         logger.exception("payment provider failed for order %s", number)
         return PaymentResult(ok=False, message="The payment provider is unavailable.")
+
+
+def _void(payment: PaymentResult) -> None:
+    """Let an authorization go that no order will use; the buyer's answer does not depend on it."""
+    if not payment.ok:
+        return
+    try:
+        payment_provider().void(reference=payment.reference)
+    except Exception:
+        logger.exception("payment provider could not void %s", payment.reference)
 
 
 def _stock_return(order: Order, reason: str) -> None:

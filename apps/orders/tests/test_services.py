@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -16,6 +18,7 @@ from apps.orders.errors import (
 )
 from apps.orders.idempotency import idempotency_claim, request_fingerprint
 from apps.orders.models import IdempotencyKey, Order
+from apps.orders.payments import PaymentResult
 from apps.orders.services import LineRequest, order_cancel, order_place
 from apps.orders.tests.shops import shop_build
 
@@ -59,17 +62,19 @@ class TestOrderPlace:
             with CaptureQueriesContext(connection) as queries:
                 assert order_place(user, key=f"k{n}", lines=lines).status == 201
             counts.append(sum(not q["sql"].startswith(_SAVEPOINTS) for q in queries))
-        # orders_order_place, then orders_order_settle. (The savepoints are the test's
+        # orders_checkout_quote, then orders_checkout_place. (The savepoints are the test's
         # transaction: in production each statement is its own.)
         assert counts == [2, 2]
 
-    def test_the_stock_is_taken_by_one_statement_and_the_payment_recorded_by_another(self, shop):
+    def test_the_order_is_quoted_by_one_statement_and_written_with_its_payment_by_another(
+        self, shop
+    ):
         with CaptureQueriesContext(connection) as queries:
             order_place(shop.users[0], key="k", lines=[LineRequest(shop.sku(i), 1) for i in (3, 1)])
         sql = [q["sql"] for q in queries.captured_queries if not q["sql"].startswith(_SAVEPOINTS)]
         assert [s.split("(")[0] for s in sql] == [
-            "SELECT orders_order_place",
-            "SELECT orders_order_settle",
+            "SELECT orders_checkout_quote",
+            "SELECT orders_checkout_place",
         ]
 
     @pytest.mark.django_db(transaction=True)
@@ -79,7 +84,7 @@ class TestOrderPlace:
 
         assert [call["in_transaction"] for call in test_payments.calls] == [False]
 
-    def test_a_declined_payment_returns_the_stock_once_and_replays_the_decline(
+    def test_a_declined_payment_keeps_the_order_takes_no_stock_and_replays_the_decline(
         self, shop, test_payments
     ):
         test_payments.decline_next()
@@ -88,11 +93,46 @@ class TestOrderPlace:
 
         assert first.status == 402 and first.body["code"] == "payment_failed"
         assert first.body["order"]["status"] == "payment_failed"
+        assert first.body["order"]["total"] == "70.00"
         assert replay == first
         assert shop.stock(0) == 10
         assert Order.objects.get().status == "payment_failed"
-        assert StockMovement.objects.filter(reason="payment_failed").count() == 2
+        assert Order.objects.get().lines.get().quantity == 7
+        assert not StockMovement.objects.exists()
         assert len(test_payments.calls) == 1
+
+    def test_a_declined_cart_checkout_leaves_the_cart_as_it_was(self, shop, test_payments):
+        buyer = shop.users[0]
+        cart_line_add(buyer, sku=shop.sku(4), quantity=3)
+        test_payments.decline_next()
+
+        assert order_place(buyer, key="k", lines=None).status == 402
+        assert list(CartLine.objects.values_list("quantity", flat=True)) == [3]
+        assert shop.stock(4) == 10
+
+    def test_the_provider_is_asked_for_the_quoted_total(self, shop, test_payments):
+        lines = [LineRequest(shop.sku(0), 3), LineRequest(shop.sku(1), 2)]
+        result = order_place(shop.users[0], key="k", lines=lines)
+
+        assert [call["amount"] for call in test_payments.calls] == [Decimal("52.00")]
+        assert result.body["total"] == "52.00"
+        assert test_payments.calls[0]["order"] == result.body["number"]
+        assert Order.objects.get().payment_reference == f"test-{result.body['number']}"
+
+    def test_stock_gone_while_the_provider_answered_voids_the_payment_and_writes_nothing(
+        self, shop, settings
+    ):
+        settings.PAYMENT_PROVIDER = "apps.orders.tests.test_services.StockTakingProvider"
+        StockTakingProvider.voided = []
+        before = _tables_snapshot()
+
+        with pytest.raises(InsufficientStock) as error:
+            order_place(shop.users[0], key="k", lines=[LineRequest(shop.sku(0), 4)])
+
+        assert error.value.items == [{"sku": "SKU-00", "requested": 4, "available": 0}]
+        assert StockTakingProvider.voided == ["taken-stock"]
+        # No order, no ledger row, no key: a retry may buy again.
+        assert _tables_snapshot()[1:] == before[1:]
 
     def test_a_provider_outage_is_a_declined_payment_not_an_error(self, shop, settings):
         settings.PAYMENT_PROVIDER = "apps.orders.tests.test_services.ExplodingProvider"
@@ -102,18 +142,19 @@ class TestOrderPlace:
         assert result.status == 402
         assert shop.stock(0) == 10
 
-    def test_an_order_cancelled_while_the_payment_is_authorized_keeps_its_status_and_voids(
-        self, shop, settings, django_capture_on_commit_callbacks
+    def test_a_key_claimed_while_the_provider_answered_voids_the_payment_and_replays(
+        self, shop, settings
     ):
-        settings.PAYMENT_PROVIDER = "apps.orders.tests.test_services.CancellingProvider"
-        CancellingProvider.voided = []
+        settings.PAYMENT_PROVIDER = "apps.orders.tests.test_services.KeyTakingProvider"
+        lines = [LineRequest(shop.sku(0), 2)]
+        KeyTakingProvider.voided, KeyTakingProvider.twin = [], None
+        KeyTakingProvider.buyer, KeyTakingProvider.lines = shop.users[0], lines
 
-        with django_capture_on_commit_callbacks(execute=True):
-            result = order_place(shop.users[0], key="k", lines=[LineRequest(shop.sku(0), 2)])
+        result = order_place(shop.users[0], key="k", lines=lines)
 
-        assert result.status == 201 and result.body["status"] == "cancelled"
-        assert CancellingProvider.voided == [f"auth-{result.body['number']}"]
-        assert shop.stock(0) == 10
+        assert KeyTakingProvider.voided == ["first"]
+        assert result == KeyTakingProvider.twin
+        assert Order.objects.count() == 1 and shop.stock(0) == 8
 
     def test_the_same_key_and_body_replays_without_buying_twice(self, shop):
         lines = [LineRequest(shop.sku(0), 1), LineRequest(shop.sku(1), 2)]
@@ -240,17 +281,34 @@ class ExplodingProvider:
         raise AssertionError("nothing to void")
 
 
-class CancellingProvider:
-    """Authorize, but let the buyer cancel while the authorization is under way."""
+class StockTakingProvider:
+    """Authorize, while another buyer empties the stock of SKU-00."""
 
     voided: list[str] = []
 
     def authorize(self, *, order_number, amount, currency):
-        from apps.orders.payments import PaymentResult
+        Stock.objects.filter(variant__sku="SKU-00").update(quantity=0)
+        return PaymentResult(ok=True, reference="taken-stock")
 
-        order = Order.objects.get(number=order_number)
-        order_cancel(order.user, number=order_number)
-        return PaymentResult(ok=True, reference=f"auth-{order_number}")
+    def void(self, *, reference):
+        self.voided.append(reference)
+
+
+class KeyTakingProvider:
+    """Authorize; while the first authorization runs, a twin request (same key, body) buys."""
+
+    voided: list[str] = []
+    twin = None
+    buyer = None
+    lines: list = []
+
+    def authorize(self, *, order_number, amount, currency):
+        cls = type(self)
+        if cls.twin is not None:
+            return PaymentResult(ok=True, reference="twin")
+        cls.twin = "running"
+        cls.twin = order_place(cls.buyer, key="k", lines=cls.lines)
+        return PaymentResult(ok=True, reference="first")
 
     def void(self, *, reference):
         self.voided.append(reference)
