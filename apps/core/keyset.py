@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal, InvalidOperation
@@ -122,14 +123,26 @@ def keyset_page(
     if cursor is not None:
         queryset = _after(queryset, ordering, cursor, reverse=backwards)
     rows = list(queryset.order_by(*ordering.order_by(reverse=backwards))[: page_size + 1])
+    return page_of(
+        rows,
+        page_size,
+        cursor,
+        lambda row, forward: Cursor(ordering_name, forward, row[ordering.column], row["id"]),
+    )
+
+
+def page_of(
+    rows: list, page_size: int, cursor: Cursor | None, boundary: Callable[[Any, bool], Cursor]
+) -> Page:
+    """Make a page of ``rows`` (up to ``page_size + 1``, fetched in the cursor's direction).
+
+    ``boundary(row, forward)`` gives the cursor that continues the list after (or before) a row.
+    """
+    backwards = cursor is not None and not cursor.forward
     has_more = len(rows) > page_size
     rows = rows[:page_size]
     if backwards:
         rows.reverse()
-
-    def boundary(row: dict, forward: bool) -> Cursor:
-        return Cursor(ordering_name, forward, row[ordering.column], row["id"])
-
     has_next = has_more if not backwards else True
     has_previous = has_more if backwards else cursor is not None
     return Page(
