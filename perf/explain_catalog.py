@@ -1,4 +1,8 @@
-"""EXPLAIN ANALYZE the product-list queries the API sends, one per filter/ordering combination.
+"""EXPLAIN ANALYZE the product-list queries, one per filter/ordering combination.
+
+It explains their ORM form (``selectors.product_list_queryset``): ``apps/catalog/listing.py`` sends
+the same predicates and order, assembled by hand, and runs the unfiltered forward pages inside
+``catalog_product_page()`` (whose inner plans only ``auto_explain`` shows).
 
 Usage (against a seeded catalog, e.g. ``seed_catalog --products 100000``):
     uv run python -m perf.explain_catalog [--full]

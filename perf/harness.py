@@ -346,14 +346,14 @@ def positive(kind: type) -> Callable[[str], int | float]:
 
 def load_args(parser: argparse.ArgumentParser) -> None:
     """Add the options every comparison shares: wrk's load and the app server's size."""
-    number, count = positive(float), positive(int)
-    parser.add_argument("--duration", type=number, default=10, help="seconds per wrk run")
+    count = positive(int)  # wrk takes whole seconds ("-d0.5s" is a usage error)
+    parser.add_argument("--duration", type=count, default=10, help="seconds per wrk run")
     parser.add_argument("--connections", type=count, default=16)
     parser.add_argument("--threads", type=count, default=2, help="wrk threads")
     parser.add_argument("--workers", type=count, default=2, help="granian worker processes")
     parser.add_argument("--blocking-threads", type=count, default=2, help="granian threads/worker")
     parser.add_argument("--rounds", type=count, default=2, help="passes over the targets")
-    parser.add_argument("--warmup", type=number, default=3, help="seconds of warm-up per target")
+    parser.add_argument("--warmup", type=count, default=3, help="seconds of warm-up per target")
 
 
 def report_write(path: Path, report: dict) -> None:

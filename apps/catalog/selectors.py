@@ -1,8 +1,8 @@
-"""Catalog reads: each function builds its queryset with exactly the columns it renders.
+"""Catalog reads: each function reads exactly the columns it renders.
 
-Query counts are constant in page size: the product list is one query (category joined, tags read
-from the product row's ``tag_slugs``, kept by triggers) plus one per category or tag filter to
-resolve it to ids; detail two, categories two.
+Query counts are constant in page size: the product list is one query (``listing.py``: category
+joined, tags read from the product row's ``tag_slugs``, kept by triggers) plus one per category or
+tag filter to resolve it to ids; detail two, categories two.
 """
 
 from __future__ import annotations

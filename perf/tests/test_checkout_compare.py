@@ -129,7 +129,7 @@ def test_options_default_to_two_rounds_of_ten_seconds_on_sixteen_connections():
     args = parse_args([])
     assert (args.rounds, args.duration, args.connections, args.threads) == (2, 10, 16, 2)
     assert args.scenarios == ["healthz", "spread", "hot", "cart"]
-    assert (args.min_spread, args.min_ratio, args.min_cart) == (0.06, 0.70, 0.16)
+    assert (args.min_spread, args.min_ratio, args.min_cart) == (0.09, 0.70, 0.16)
 
 
 def test_cart_scenario_adds_one_unit_of_each_spread_sku_in_shuffled_order():
@@ -137,3 +137,9 @@ def test_cart_scenario_adds_one_unit_of_each_spread_sku_in_shuffled_order():
     bodies = [json.loads(body) for body in scenario_bodies("cart", skus)]
     assert sorted(body["sku"] for body in bodies) == sorted(skus)
     assert {body["quantity"] for body in bodies} == {1}
+
+
+def test_wrk_durations_are_whole_seconds():
+    with pytest.raises(SystemExit):
+        parse_args(["--duration", "0.5"])
+    assert parse_args(["--warmup", "1"]).warmup == 1
