@@ -9,3 +9,5 @@ PRODUCT_ORDERINGS: dict[str, Ordering] = {
     "name": Ordering("name", False, parse_text),
 }
 DEFAULT_PRODUCT_ORDERING = "-created_at"
+# Prices compare like with like: these orderings list one currency at a time.
+PRICE_ORDERINGS = frozenset(name for name, o in PRODUCT_ORDERINGS.items() if o.column == "price")

@@ -25,8 +25,9 @@ from django.db import DEFAULT_DB_ALIAS, connection
 from django.db.models.sql import Query
 from django.db.models.sql.compiler import MULTI, SQLCompiler
 
+from apps.catalog.keyset import PRICE_ORDERINGS, PRODUCT_ORDERINGS
 from apps.catalog.models import SEARCH_CONFIG, Product
-from apps.core.keyset import Cursor, Ordering, Page, page_of
+from apps.core.keyset import Cursor, Page, page_of
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SELECT = (
@@ -47,7 +48,6 @@ _PAGE_FUNCTION = (
     "SELECT id, slug, name, price_text, currency, in_stock, created_us, category_slug,"
     " category_name, tag_slugs FROM catalog_product_page(%s, %s, %s::text, %s, %s)"
 )
-_PRICE_ORDERINGS = frozenset({"price", "-price"})
 
 
 @dataclass(frozen=True)
@@ -65,7 +65,7 @@ class Where:
 
 
 def page_query(
-    where: Where, ordering_name: str, ordering: Ordering, page_size: int, cursor: Cursor | None
+    where: Where, ordering_name: str, page_size: int, cursor: Cursor | None
 ) -> tuple[str, list[Any]]:
     """Return the SQL and parameters of one page (``page_size + 1`` rows, to see if more follow)."""
     if _unfiltered_forward(where, ordering_name, cursor):
@@ -107,6 +107,7 @@ def page_query(
     if where.q:
         sql.append(" AND p.search_vector @@ websearch_to_tsquery(%s::regconfig, %s)")
         params += [SEARCH_CONFIG, where.q]
+    ordering = PRODUCT_ORDERINGS[ordering_name]
     backwards = cursor is not None and not cursor.forward
     descending = ordering.descending != backwards
     column = ordering.column  # one of _SORT_INDEX's names, never user input
@@ -134,7 +135,7 @@ class _GivenSQLCompiler(SQLCompiler):
 def _unfiltered_forward(where: Where, ordering_name: str, cursor: Cursor | None) -> bool:
     """Tell whether catalog_product_page() serves this page: no filter (but the price
     orderings' currency), and the first page or one after a ``next`` cursor."""
-    priced = ordering_name in _PRICE_ORDERINGS
+    priced = ordering_name in PRICE_ORDERINGS
     return (
         replace(where, currency=None) == Where()
         and (where.currency is not None) == priced
@@ -165,12 +166,12 @@ def summary(row: tuple) -> dict[str, Any]:
 
 
 def product_page(
-    where: Where, ordering_name: str, ordering: Ordering, page_size: int, cursor: Cursor | None
+    where: Where, ordering_name: str, page_size: int, cursor: Cursor | None
 ) -> tuple[list[dict[str, Any]], Page]:
     """Run the page query; return the summaries and the page's boundary cursors."""
     if where.category_ids == []:  # an unknown category: nothing to ask the database
         return [], Page(rows=[], next=None, previous=None)
-    sql, params = page_query(where, ordering_name, ordering, page_size, cursor)
+    sql, params = page_query(where, ordering_name, page_size, cursor)
     # Past cachalot: it would file the result under catalog_product alone (it reads the tables
     # from the Query, which knows no join), and the response cache in front of this view is the
     # catalog's cache anyway.
@@ -178,8 +179,10 @@ def product_page(
         chunks = _GivenSQLCompiler(sql, params).execute_sql(MULTI)
     rows = [row for chunk in chunks for row in chunk]
 
+    column = PRODUCT_ORDERINGS[ordering_name].column
+
     def boundary(row: tuple, forward: bool) -> Cursor:
-        return Cursor(ordering_name, forward, _sort_value(row, ordering.column), row[_ID])
+        return Cursor(ordering_name, forward, _sort_value(row, column), row[_ID])
 
     page = page_of(rows, page_size, cursor, boundary)
     return [summary(row) for row in page.rows], page

@@ -18,7 +18,6 @@ from django.db.models.functions import Coalesce
 from django.http import Http404
 
 from apps.catalog import listing
-from apps.catalog.keyset import PRODUCT_ORDERINGS
 from apps.catalog.models import LISTED, SEARCH_CONFIG, Category, Product, Tag, Variant
 from apps.core.keyset import Cursor, Page
 
@@ -139,7 +138,7 @@ def product_list(
 ) -> tuple[list[dict[str, Any]], Page]:
     """Return one page of product summaries and its boundary cursors."""
     where = product_list_where(filters)
-    return listing.product_page(where, ordering, PRODUCT_ORDERINGS[ordering], page_size, cursor)
+    return listing.product_page(where, ordering, page_size, cursor)
 
 
 def product_detail(slug: str) -> dict[str, Any]:

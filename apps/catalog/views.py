@@ -8,7 +8,7 @@ from rest_framework.views import APIView
 
 from apps.catalog import selectors
 from apps.catalog.cache import product_list_url
-from apps.catalog.keyset import PRODUCT_ORDERINGS
+from apps.catalog.keyset import PRICE_ORDERINGS, PRODUCT_ORDERINGS
 from apps.catalog.serializers import (
     CategorySchema,
     ProductDetailSchema,
@@ -40,7 +40,6 @@ SUMMARY_EXAMPLE = {
     "in_stock": True,
     "tags": ["eco", "new"],
 }
-PRICE_ORDERINGS = frozenset({"price", "-price"})
 
 
 class CatalogView(APIView):

@@ -1,6 +1,6 @@
 """The lock order of stock rows: always ``SELECT ... FOR UPDATE`` in primary-key order.
 
-Checkout, cancellation and payment failure lock in SQL (``apps/inventory/sql/stock.sql``,
+Checkout and cancellation lock in SQL (``apps/inventory/sql/stock.sql``,
 ``ORDER BY id FOR UPDATE``) and the stock feed over its batch table (``feeds.py``), in this same
 order; these functions are the rule's Python form, for Python callers. Locking in one global
 order means two transactions can wait for each other but never deadlock, whatever order the
