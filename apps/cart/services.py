@@ -6,14 +6,16 @@ Adding a line and taking what an order bought are server-side functions
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from apps.cart.errors import CartFull, CartLineNotFound, CurrencyMismatch, QuantityLimit, UnknownSku
-from apps.cart.models import CartLine
+from apps.cart.models import Cart, CartLine
 from apps.cart.selectors import cart_payload
 from apps.core.db_functions import Refusal, db_call
 
@@ -81,3 +83,11 @@ def cart_lines_take(user, taken: Mapping[int, int]) -> None:
     deleted it without it being bought. Inside the caller's transaction (the checkout's).
     """
     db_call(TAKE_SQL, [user.pk, list(taken), list(taken.values())])
+
+
+def carts_purge(*, older_than_days: float | None = None) -> int:
+    """Delete carts nobody touched for ``CART_ABANDONED_DAYS``, lines included; return how many."""
+    days = settings.CART_ABANDONED_DAYS if older_than_days is None else older_than_days
+    cutoff = timezone.now() - timedelta(days=days)
+    _, by_model = Cart.objects.filter(updated_at__lt=cutoff).delete()
+    return by_model.get(Cart._meta.label, 0)

@@ -52,6 +52,7 @@ class StockMovement(models.Model):
         SALE = "sale"
         CANCEL = "cancel"
         PAYMENT_FAILED = "payment_failed"
+        EXPIRED = "expired"
 
     stock = models.ForeignKey(Stock, on_delete=models.CASCADE, related_name="movements")
     delta = models.IntegerField()

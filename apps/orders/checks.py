@@ -4,6 +4,8 @@ from django.conf import settings
 from django.core.checks import Error, register
 from django.utils.module_loading import import_string
 
+from apps.orders.payments import PROVIDERS
+
 REQUIRED = ("authorize", "void")
 
 
@@ -14,14 +16,14 @@ def payment_provider_check(app_configs, **kwargs) -> list[Error]:
     At run time a provider that raises is an outage, answered as a declined payment; a setting
     that names nothing would turn every checkout into a decline, for good, without a word.
     """
-    path = settings.PAYMENT_PROVIDER
+    path = PROVIDERS.get(settings.PAYMENT_PROVIDER, settings.PAYMENT_PROVIDER)
     try:
         provider = import_string(path)
     except ImportError as exc:
         return [
             Error(
                 f"PAYMENT_PROVIDER {path!r} cannot be imported: {exc}",
-                hint="A dotted path to a provider class: apps.orders.payments.InstantProvider.",
+                hint="instant, deferred, or a dotted path to a provider class.",
                 id="orders.E001",
             )
         ]
@@ -31,6 +33,22 @@ def payment_provider_check(app_configs, **kwargs) -> list[Error]:
             Error(
                 f"PAYMENT_PROVIDER {path!r} has no {', '.join(missing)} method",
                 id="orders.E002",
+            )
+        ]
+    return []
+
+
+@register()
+def payment_webhook_secret_check(app_configs, **kwargs) -> list[Error]:
+    """Refuse to start a provider that answers by webhook with no secret to check them by."""
+    if settings.PAYMENT_PROVIDER in ("instant", PROVIDERS["instant"]):
+        return []
+    if len(settings.PAYMENT_WEBHOOK_SECRET) < 16:
+        return [
+            Error(
+                "PAYMENT_WEBHOOK_SECRET is unset or shorter than 16 characters",
+                hint="Payment webhooks are signed with it; without it none can be trusted.",
+                id="orders.E003",
             )
         ]
     return []

@@ -11,3 +11,6 @@ CHECKOUT_REPLAYS = Counter(
 )
 PAYMENTS_FAILED = Counter("shopfast_payments_failed_total", "Orders whose payment was declined.")
 ORDERS_CANCELLED = Counter("shopfast_orders_cancelled_total", "Orders cancelled.")
+RESERVATIONS_PLACED = Counter(
+    "shopfast_reservations_placed_total", "Orders placed pending a payment (their units held)."
+)

@@ -21,18 +21,24 @@ def order_number_new() -> str:
 class Order(models.Model):
     class Status(models.TextChoices):
         PLACED = "placed"
+        PENDING_PAYMENT = "pending_payment"
         PAID = "paid"
         FULFILLED = "fulfilled"
         CANCELLED = "cancelled"
         PAYMENT_FAILED = "payment_failed"
+        EXPIRED = "expired"
 
-    # from-status -> the statuses it may move to. Everything else is refused.
+    # from-status -> the statuses it may move to. Everything else is refused: a settled order
+    # (paid, failed, expired, cancelled) never goes back to waiting for its payment.
     TRANSITIONS: dict[str, frozenset[str]] = {
         Status.PLACED: frozenset({Status.PAID, Status.CANCELLED, Status.PAYMENT_FAILED}),
+        Status.PENDING_PAYMENT: frozenset(
+            {Status.PAID, Status.PAYMENT_FAILED, Status.EXPIRED, Status.CANCELLED}
+        ),
         Status.PAID: frozenset({Status.FULFILLED, Status.CANCELLED}),
     }
-    # Statuses whose stock is back on the shelf.
-    STOCK_RETURNED = frozenset({Status.CANCELLED, Status.PAYMENT_FAILED})
+    # Statuses whose stock is back on the shelf (or was never taken: a declined instant payment).
+    STOCK_RETURNED = frozenset({Status.CANCELLED, Status.PAYMENT_FAILED, Status.EXPIRED})
 
     number = models.CharField(max_length=20, unique=True, default=order_number_new)
     # No index of its own: order_user_created_idx leads with user_id (one index less to write).
@@ -43,6 +49,11 @@ class Order(models.Model):
     currency = models.CharField(max_length=3)
     total = models.DecimalField(max_digits=14, decimal_places=2)
     payment_reference = models.CharField(max_length=100, blank=True, default="")
+    # A pending payment holds its units until then; the expiry task gives them back after.
+    expires_at = models.DateTimeField(null=True, blank=True)
+    # Paid and its confirmation email not sent yet: the outbox the email task drains.
+    email_due = models.BooleanField(default=False, db_default=False)
+    email_sent_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -50,6 +61,14 @@ class Order(models.Model):
         indexes = [
             # The owner's list, newest first, keyset-paginated on (created_at, id).
             models.Index(fields=["user", "-created_at", "-id"], name="order_user_created_idx"),
+            # The expiry task's scan: only the orders still waiting for their payment.
+            models.Index(
+                fields=["expires_at"],
+                name="order_pending_expiry_idx",
+                condition=Q(status="pending_payment"),
+            ),
+            # The email task's scan: only the paid orders not yet confirmed.
+            models.Index(fields=["id"], name="order_email_due_idx", condition=Q(email_due=True)),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(total__gte=0), name="order_total_non_negative"),

@@ -1,10 +1,12 @@
-"""The payment boundary: a provider interface, an instant default, and a test double that declines.
+"""The payment boundary: a provider interface, an instant default, a provider that answers later
+(its outcome comes by webhook, ``apps/payments``), and a test double that declines.
 
 The checkout asks the provider for the quoted total with no transaction open, before the one that
 writes the order and takes the stock: a slow provider slows one buyer down, never holds a stock
 row's lock or a database connection, and a payment whose order could not be written is voided.
 """
 
+import logging
 import threading
 from dataclasses import dataclass
 from decimal import Decimal
@@ -15,12 +17,23 @@ from django.conf import settings
 from django.db import connection
 from django.utils.module_loading import import_string
 
+logger = logging.getLogger(__name__)
+
+# PAYMENT_PROVIDER may name one of these instead of a dotted path.
+PROVIDERS = {
+    "instant": "apps.orders.payments.InstantProvider",
+    "deferred": "apps.orders.payments.DeferredProvider",
+}
+
 
 @dataclass(frozen=True, slots=True)
 class PaymentResult:
     ok: bool
     reference: str = ""
     message: str = ""
+    # Accepted, outcome later: the order waits as pending_payment, its units held, until the
+    # provider's webhook settles it or the reservation expires.
+    pending: bool = False
 
 
 class PaymentProvider(Protocol):
@@ -39,6 +52,20 @@ class InstantProvider:
 
     def void(self, *, reference: str) -> None:
         return None
+
+
+class DeferredProvider:
+    """Accept every payment and answer later, by a signed webhook (demos, tests and load runs).
+
+    Stands in for a provider with redirects or 3-D Secure: nothing is decided at checkout. Its
+    outcome arrives as ``POST /api/v1/payments/webhook/``, sent by whoever plays the provider.
+    """
+
+    def authorize(self, *, order_number: str, amount: Decimal, currency: str) -> PaymentResult:
+        return PaymentResult(ok=True, pending=True, reference=f"deferred-{order_number}")
+
+    def void(self, *, reference: str) -> None:
+        logger.info("payment voided: %s", reference)
 
 
 class TestProvider:
@@ -87,4 +114,4 @@ def _provider(path: str) -> PaymentProvider:
 
 def payment_provider() -> PaymentProvider:
     """Return the provider named by ``settings.PAYMENT_PROVIDER`` (one instance per path)."""
-    return _provider(settings.PAYMENT_PROVIDER)
+    return _provider(PROVIDERS.get(settings.PAYMENT_PROVIDER, settings.PAYMENT_PROVIDER))

@@ -9,7 +9,7 @@ from apps.orders.errors import OrderNotFound
 from apps.orders.models import Order, OrderLine
 
 ORDER_ORDERINGS = {"-created_at": Ordering("created_at", True, parse_datetime)}
-ORDER_COLUMNS = ("id", "number", "status", "total", "currency", "created_at")
+ORDER_COLUMNS = ("id", "number", "status", "total", "currency", "created_at", "expires_at")
 LINE_COLUMNS = ("order_id", "sku", "quantity", "unit_price", "line_total")
 
 
@@ -30,8 +30,13 @@ def order_payload(order: dict[str, Any], lines: Iterable[dict[str, Any]]) -> dic
         "lines": list(lines),
         "total": f"{order['total']:.2f}",
         "currency": order["currency"],
-        "created_at": order["created_at"].isoformat().replace("+00:00", "Z"),
+        "created_at": _iso(order["created_at"]),
+        "expires_at": _iso(order["expires_at"]) if order["expires_at"] else None,
     }
+
+
+def _iso(at) -> str:
+    return at.isoformat().replace("+00:00", "Z")
 
 
 def order_as_row(order: Order) -> dict[str, Any]:

@@ -4,6 +4,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from apps.core.fields import StrictIntegerField, cursor_field
+from apps.orders.models import Order
 
 
 class CheckoutLineInput(serializers.Serializer):
@@ -84,11 +85,15 @@ class OrderLineSchema(serializers.Serializer):
 
 class OrderSchema(serializers.Serializer):
     number = serializers.CharField()
-    status = serializers.CharField()
+    status = serializers.ChoiceField(choices=Order.Status.values)
     lines = OrderLineSchema(many=True)
     total = serializers.CharField()
     currency = serializers.CharField()
     created_at = serializers.DateTimeField()
+    expires_at = serializers.DateTimeField(
+        allow_null=True,
+        help_text="Until when a pending payment holds the order's units; null otherwise.",
+    )
 
 
 class OrderPageSchema(serializers.Serializer):

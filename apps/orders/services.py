@@ -17,9 +17,11 @@ from decimal import Decimal
 from functools import partial
 
 import orjson
+from django.conf import settings
 from django.db import transaction
 
 from apps.catalog.cache import catalog_invalidate
+from apps.core.background import task_send_on_commit
 from apps.core.db_functions import Refusal, db_call
 from apps.inventory.errors import InsufficientStock
 from apps.inventory.models import StockMovement
@@ -33,10 +35,13 @@ from apps.orders.selectors import LINE_COLUMNS, line_payload, order_as_row, orde
 
 logger = logging.getLogger(__name__)
 
+PAYMENTS_VOID_TASK = "apps.orders.tasks.payments_void"
+ORDER_CONFIRMATIONS_TASK = "apps.orders.tasks.order_confirmations_send"
+
 QUOTE_SQL = "SELECT orders_checkout_quote(%s, %s, %s::text[], %s::integer[], %s)"
 PLACE_SQL = (
     "SELECT orders_checkout_place(%s, %s, %s, %s, %s::bigint[], %s::text[], %s::integer[], "
-    "%s::numeric[], %s, %s, %s, %s, %s)"
+    "%s::numeric[], %s, %s, %s, %s, %s, %s)"
 )
 
 
@@ -63,7 +68,8 @@ def order_place(user, *, key: str, lines: Sequence[LineRequest] | None) -> Store
     payment = _authorize(number, Decimal(quote["total"]), quote["currency"])
     params = [user.pk, key, fingerprint, number, quote["variant_ids"], quote["skus"]]
     params += [quote["quantities"], quote["prices"], quote["currency"], lines is None]
-    params += [payment.ok, payment.reference, payment.message]
+    params += [_status_of(payment), payment.reference, payment.message]
+    params += [settings.PAYMENT_RESERVATION_SECONDS]
     try:
         placed = db_call(PLACE_SQL, params)
     except Refusal as refusal:  # the stock went while the provider answered
@@ -73,7 +79,9 @@ def order_place(user, *, key: str, lines: Sequence[LineRequest] | None) -> Store
         _void(payment)
         return _replay(user.pk, key, fingerprint)
     if payment.ok:
-        transaction.on_commit(partial(_after_placed, number, placed, quote["product_slugs"]))
+        transaction.on_commit(
+            partial(_after_placed, number, placed, quote["product_slugs"], payment.pending)
+        )
     else:
         metrics.PAYMENTS_FAILED.inc()
     return StoredResponse(placed["status_code"], orjson.loads(placed["body"]))
@@ -101,8 +109,16 @@ def _checkout_error(refusal: Refusal) -> Exception:
     return refusal
 
 
-def _after_placed(number: str, placed: dict, product_slugs: list[str]) -> None:
+def _status_of(payment: PaymentResult) -> str:
+    if not payment.ok:
+        return Order.Status.PAYMENT_FAILED
+    return Order.Status.PENDING_PAYMENT if payment.pending else Order.Status.PAID
+
+
+def _after_placed(number: str, placed: dict, product_slugs: list[str], pending: bool) -> None:
     metrics.ORDERS_PLACED.inc()
+    if pending:
+        metrics.RESERVATIONS_PLACED.inc()
     logger.info("order placed: %s", number)
     # A sale changes its products' availability, and the listing only when a row crossed zero.
     catalog_invalidate(listing=placed["crossed_zero"], product_slugs=product_slugs)
@@ -116,6 +132,14 @@ def _authorize(number: str, amount: Decimal, currency: str) -> PaymentResult:
         return PaymentResult(ok=False, message="The payment provider is unavailable.")
 
 
+def payments_void(references: Sequence[str]) -> None:
+    """Void authorizations no order will use; raise if the provider fails (the task retries)."""
+    provider = payment_provider()
+    for reference in references:
+        if reference:
+            provider.void(reference=reference)
+
+
 def _void(payment: PaymentResult) -> None:
     """Let an authorization go that no order will use; the buyer's answer does not depend on it."""
     if not payment.ok:
@@ -126,16 +150,26 @@ def _void(payment: PaymentResult) -> None:
         logger.exception("payment provider could not void %s", payment.reference)
 
 
-def _stock_return(order: Order, reason: str) -> None:
-    """Give the order's units back (the caller holds the order's row lock); refresh on commit."""
-    returned = stock_release(order.pk, reason=reason)
-    change = {"crossed_zero": returned.crossed_zero, "product_slugs": returned.product_slugs}
-    transaction.on_commit(partial(_after_stock_returned, order.number, reason, change))
+def order_stock_return(orders: Sequence[tuple[int, str]], reason: str) -> None:
+    """Give the units of ``orders`` ((id, number) pairs) back, once: the caller holds their row
+    locks and moves them to a status in ``Order.STOCK_RETURNED``. The catalog refreshes on commit.
+    """
+    crossed_zero, product_slugs = False, set()
+    for order_id, _number in orders:
+        returned = stock_release(order_id, reason=reason)
+        crossed_zero |= returned.crossed_zero
+        product_slugs.update(returned.product_slugs)
+    numbers = [number for _id, number in orders]
+    transaction.on_commit(
+        partial(_after_stock_returned, numbers, reason, crossed_zero, sorted(product_slugs))
+    )
 
 
-def _after_stock_returned(number: str, reason: str, change: dict) -> None:
-    logger.info("stock returned: order %s (%s)", number, reason)
-    catalog_invalidate(listing=change["crossed_zero"], product_slugs=change["product_slugs"])
+def _after_stock_returned(
+    numbers: list[str], reason: str, crossed_zero: bool, product_slugs: list[str]
+) -> None:
+    logger.info("stock returned (%s): %s", reason, " ".join(numbers))
+    catalog_invalidate(listing=crossed_zero, product_slugs=product_slugs)
 
 
 @transaction.atomic
@@ -144,10 +178,13 @@ def order_cancel(user, *, number: str) -> dict:
     order = Order.objects.select_for_update().filter(user=user, number=number).first()
     if order is None:
         raise OrderNotFound()
+    was_pending = order.status == Order.Status.PENDING_PAYMENT
     order.transition_to(Order.Status.CANCELLED)
     lines = [line_payload(*row[1:]) for row in order.lines.values_list(*LINE_COLUMNS)]
     order.save(update_fields=["status", "updated_at"])
-    _stock_return(order, StockMovement.Reason.CANCEL)
+    order_stock_return([(order.pk, order.number)], StockMovement.Reason.CANCEL)
+    if was_pending:  # its payment may still come: the provider is told to drop it
+        task_send_on_commit(PAYMENTS_VOID_TASK, [order.payment_reference])
     transaction.on_commit(metrics.ORDERS_CANCELLED.inc)
     return order_payload(order_as_row(order), lines)
 

@@ -43,6 +43,7 @@ ORDER_EXAMPLE = {
     "total": "39.98",
     "currency": "EUR",
     "created_at": "2026-12-04T09:30:00Z",
+    "expires_at": None,
 }
 NUMBER = OpenApiParameter(
     "number", str, OpenApiParameter.PATH, description="The order's `number`, as checkout gave it."
@@ -60,16 +61,28 @@ class CheckoutView(APIView):
             "Buys `lines` directly, or the cart when the body has no `lines` (the cart is then "
             "emptied of what was bought). All lines or nothing: stock is taken for every line "
             "in one transaction, and the payment is taken after it. Limited per user "
-            "(`THROTTLE_CHECKOUT`, 30/min by default)."
+            "(`THROTTLE_CHECKOUT`, 30/min by default).\n\n"
+            "With a payment provider that answers later (`PAYMENT_PROVIDER=deferred`) the answer "
+            "is `202` with `status: pending_payment` and `expires_at`: the units are held until "
+            "then. The provider's webhook settles it (`paid`, or `payment_failed` with the units "
+            "returned); with no outcome by `expires_at` it becomes `expired` within a minute "
+            "and its units come back."
         ),
         parameters=[IDEMPOTENCY_HEADER],
         request=CheckoutInput,
         responses={
-            201: OrderSchema,
+            201: OpenApiResponse(
+                OrderSchema, description="Paid (a provider that answers at once)."
+            ),
+            202: OpenApiResponse(
+                OrderSchema,
+                description="Waiting for the payment's outcome (`status: pending_payment`), its "
+                "units held until `expires_at`.",
+            ),
             402: OpenApiResponse(
                 PaymentFailedSchema,
                 description='The payment was declined (code "payment_failed"); the order is '
-                "kept as payment_failed and its stock is returned.",
+                "kept as payment_failed and took no stock.",
             ),
             409: OpenApiResponse(
                 InsufficientStockSchema,
@@ -188,7 +201,10 @@ class OrderCancelView(APIView):
     @extend_schema(
         operation_id="orders_cancel",
         summary="Cancel one of your orders",
-        description="Cancels a placed or paid order; its stock comes back exactly once.",
+        description=(
+            "Cancels a paid order, or one still waiting for its payment (which is then voided); "
+            "its stock comes back exactly once."
+        ),
         parameters=[NUMBER],
         request=None,
         responses={

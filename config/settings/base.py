@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "apps.accounts",
     "apps.cart",
     "apps.orders",
+    "apps.payments",
 ]
 
 MIDDLEWARE = [
@@ -278,6 +279,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "cart", "description": "The signed-in user's one open cart."},
         {"name": "checkout", "description": "Place an order, idempotently."},
         {"name": "orders", "description": "The signed-in user's orders."},
+        {"name": "payments", "description": "Webhooks of the payment provider (signed)."},
         {"name": "ops", "description": "Probes for load balancers and orchestrators."},
     ],
 }
@@ -296,11 +298,29 @@ CATALOG_CACHE_STALE_WHILE_REVALIDATE = env.int("CATALOG_CACHE_STALE_WHILE_REVALI
 SHOP_CURRENCY = env("SHOP_CURRENCY", default="EUR")  # shown for an empty cart
 CART_MAX_LINE_QUANTITY = env.int("CART_MAX_LINE_QUANTITY", default=100)
 CART_MAX_LINES = env.int("CART_MAX_LINES", default=50)
-PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", default="apps.orders.payments.InstantProvider")
+# instant (answers at once), deferred (answers later, by webhook) or a provider class's path.
+PAYMENT_PROVIDER = env("PAYMENT_PROVIDER", default="instant")
+# How long a pending payment holds its units; the expiry task returns them within a minute after.
+PAYMENT_RESERVATION_SECONDS = env.int("PAYMENT_RESERVATION_SECONDS", default=900)
+# The HMAC-SHA256 key of the provider's webhooks (X-Shopfast-Signature: sha256=<hex>).
+PAYMENT_WEBHOOK_SECRET = env("PAYMENT_WEBHOOK_SECRET", default="")
+# The expiry task's batch: orders expired per transaction, rows locked with SKIP LOCKED.
+PAYMENT_EXPIRY_BATCH = env.int("PAYMENT_EXPIRY_BATCH", default=500)
 # A checkout that finds its Idempotency-Key in flight waits this long for the first one's answer.
 IDEMPOTENCY_WAIT_SECONDS = env.float("IDEMPOTENCY_WAIT_SECONDS", default=10.0)
 # purge_idempotency_keys deletes keys older than this; until then a key replays its response.
 IDEMPOTENCY_KEY_TTL_HOURS = env.float("IDEMPOTENCY_KEY_TTL_HOURS", default=24.0)
+# A cart nobody touched for this long is deleted by the scheduled purge.
+CART_ABANDONED_DAYS = env.float("CART_ABANDONED_DAYS", default=30.0)
+# Confirmation emails: Django's email API (console in dev; SMTP or any backend in production).
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.smtp.EmailBackend")
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", default="shop@localhost")
+EMAIL_HOST = env("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 
 # --- Profiling (docs/profiling.md) ---------------------------------------------------------------
 # django-silk, switched on by PROFILING=1: each sampled request is stored with its SQL (plus an
@@ -362,5 +382,72 @@ LOGGING = {
         # after pytest has closed the stream the handler writes to ("I/O operation on closed
         # file" tracebacks after every bare-machine test run).
         "pgserver": {"level": "WARNING"},
+        # The worker's per-task lines ("received", "succeeded", beat's "sending") every few
+        # seconds; failures and retries still log at ERROR and WARNING.
+        "celery.app.trace": {"level": "WARNING"},
+        "celery.worker.strategy": {"level": "WARNING"},
+        "celery.beat": {"level": "WARNING"},
     },
+}
+
+# --- Background work (Celery, docs/background.md) -------------------------------------------------
+# `celery -A config worker -B`: the worker and its schedule. Redis is the broker and the result
+# store (the same server as the cache; its keys under a prefix of their own).
+
+
+def celery_redis_url(url: str) -> str:
+    """Return ``url`` as kombu spells it: a Unix socket (embedded Redis) is redis+socket://."""
+    if url.startswith("unix://"):
+        path, _, query = url.removeprefix("unix://").partition("?")
+        db = dict(part.split("=", 1) for part in query.split("&") if "=" in part).get("db", "0")
+        return f"redis+socket://{path}?virtual_host={db}"
+    return url
+
+
+def celery_key_options(prefix: str) -> dict:
+    """Keep Celery's keys apart per deployment (and per test run) on a shared Redis."""
+    return {"global_keyprefix": f"{prefix}:celery:"}
+
+
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=celery_redis_url(REDIS_URL))
+CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
+CELERY_BROKER_TRANSPORT_OPTIONS = celery_key_options(CACHES["default"]["KEY_PREFIX"])
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
+CELERY_RESULT_EXPIRES = 3600  # seconds; nobody waits on a result longer
+CELERY_TASK_IGNORE_RESULT = True  # the tasks' effects are in the database, not in results
+# A task is acknowledged when it has run, so one whose worker died runs again elsewhere: every
+# task is idempotent (each re-reads the database under row locks).
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1  # short tasks; a busy worker should not hoard the queue
+CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
+CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 30
+CELERY_TASK_SEND_SENT_EVENT = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # LOGGING above configures the worker too
+# Its handler writes to the current sys.stderr: redirected into logging, each line would loop.
+CELERY_WORKER_REDIRECT_STDOUTS = False
+CELERY_TIMEZONE = "UTC"
+# Beat keeps its last-run times here (not in the working directory, which may be read-only).
+CELERY_BEAT_SCHEDULE_FILENAME = env(
+    "CELERY_BEAT_SCHEDULE_FILENAME",
+    default=str(Path(env("SHOPFAST_DATA_DIR", default=str(BASE_DIR / ".data"))) / "celerybeat"),
+)
+# Every schedule entry is a thin task over a service; each is safe to run twice or late.
+PAYMENT_EXPIRY_INTERVAL_SECONDS = env.float("PAYMENT_EXPIRY_INTERVAL_SECONDS", default=10.0)
+ORDER_EMAIL_INTERVAL_SECONDS = env.float("ORDER_EMAIL_INTERVAL_SECONDS", default=10.0)
+CELERY_BEAT_SCHEDULE = {
+    "reservations-expire": {
+        "task": "apps.payments.tasks.reservations_expire",
+        "schedule": PAYMENT_EXPIRY_INTERVAL_SECONDS,
+    },
+    "order-confirmations-send": {
+        "task": "apps.orders.tasks.order_confirmations_send",
+        "schedule": ORDER_EMAIL_INTERVAL_SECONDS,
+    },
+    "idempotency-keys-purge": {
+        "task": "apps.orders.tasks.idempotency_keys_purge",
+        "schedule": 3600.0,
+    },
+    "carts-purge": {"task": "apps.cart.tasks.carts_purge", "schedule": 3600.0},
 }

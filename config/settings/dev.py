@@ -12,6 +12,11 @@ from .base import INSTALLED_APPS, MIDDLEWARE, env  # noqa: E402
 
 DEBUG = env.bool("DEBUG", default=True)
 
+# Confirmation emails go to the worker's console; webhooks of the deferred provider are signed
+# with a known secret, so a demo can sign its own (README, "Payments that take time").
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+PAYMENT_WEBHOOK_SECRET = env("PAYMENT_WEBHOOK_SECRET", default="dev-webhook-secret-change-me")
+
 # Demo data, `serve` and the migration lint: never in production settings.
 INSTALLED_APPS = [*INSTALLED_APPS, "apps.devtools"]
 

@@ -6,13 +6,26 @@ from config import bootstrap
 bootstrap.discover()
 
 from .base import *  # noqa: E402, F403
-from .base import CACHES, DATABASES, INSTALLED_APPS, MIDDLEWARE, env  # noqa: E402
+from .base import (  # noqa: E402
+    CACHES,
+    DATABASES,
+    INSTALLED_APPS,
+    MIDDLEWARE,
+    celery_key_options,
+    env,
+)
 
 DEBUG = False
 SECRET_KEY = "test-secret-key-not-for-production-0123456789"
+PAYMENT_WEBHOOK_SECRET = "test-webhook-secret-0123456789"
+# A worker started by the tests writes its emails here (one file per message).
+EMAIL_BACKEND = env("EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
+EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=None)
 # Hashing with the production work factor would dominate the suite's run time.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES["default"]["KEY_PREFIX"] = env("CACHE_KEY_PREFIX", default="shopfast-test")
+CELERY_BROKER_TRANSPORT_OPTIONS = celery_key_options(CACHES["default"]["KEY_PREFIX"])
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
 # The same namespace as a production-settings server on the test database (tests/live_server.py):
 # writes made here must void the ORM results it cached, and a rerun must not find the last run's.
 _test_db = DATABASES["default"]["TEST"]["NAME"] or "test_" + DATABASES["default"]["NAME"]

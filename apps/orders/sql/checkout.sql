@@ -75,11 +75,23 @@ BEGIN
 END;
 $$;
 
+-- An instant as the API writes it (Python's isoformat() in UTC with a Z): microseconds only
+-- when there are some.
+CREATE OR REPLACE FUNCTION orders_iso(p_at timestamptz) RETURNS text
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT to_char(p_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
+        || CASE WHEN extract(microseconds FROM p_at)::bigint % 1000000 = 0 THEN ''
+                ELSE to_char(p_at AT TIME ZONE 'UTC', '.US') END
+        || 'Z'
+$$;
+
 -- Write the quoted order with the payment's answer, in one transaction: claim the key with the
 -- response to replay, insert the order and its lines at the quoted prices (what was charged),
--- and, when paid, take the bought lines out of the cart and last lock (pk order), re-check and
--- take the stock, so the hot rows stay locked for one step and the commit. A declined order is
--- kept as payment_failed and takes nothing (no stock, no cart lines).
+-- and, when paid or pending, take the bought lines out of the cart and last lock (pk order),
+-- re-check and take the stock, so the hot rows stay locked for one step and the commit.
+-- p_status is the payment's answer: 'paid' (201), 'pending_payment' (202: the units are held
+-- for p_hold_seconds, then the expiry task returns them) or 'payment_failed' (402: kept, takes
+-- nothing, no stock and no cart lines).
 -- Returns {"taken": true} when the key was claimed meanwhile (nothing written: the caller voids
 -- its payment and replays), else {"status_code", "body" (JSON text), "crossed_zero"}.
 -- Raises insufficient_stock (DETAIL: the short lines) when the stock went while the payment was
@@ -87,14 +99,17 @@ $$;
 CREATE OR REPLACE FUNCTION orders_checkout_place(
     p_user_id integer, p_key text, p_hash text, p_number text, p_variant_ids bigint[],
     p_skus text[], p_quantities integer[], p_prices numeric[], p_currency text,
-    p_from_cart boolean, p_paid boolean, p_reference text, p_message text
+    p_from_cart boolean, p_status text, p_reference text, p_message text, p_hold_seconds integer
 ) RETURNS jsonb
 LANGUAGE plpgsql SET plan_cache_mode = force_generic_plan AS $$
 DECLARE
     v_order_id bigint := nextval('orders_order_id_seq');
     v_now timestamptz := now();
-    v_status text := CASE WHEN p_paid THEN 'paid' ELSE 'payment_failed' END;
-    v_code integer := CASE WHEN p_paid THEN 201 ELSE 402 END;
+    v_expires timestamptz := CASE WHEN p_status = 'pending_payment'
+                                  THEN v_now + make_interval(secs => p_hold_seconds) END;
+    v_code integer := CASE p_status WHEN 'paid' THEN 201 WHEN 'pending_payment' THEN 202
+                                    ELSE 402 END;
+    v_takes boolean := p_status <> 'payment_failed';
     v_total numeric;
     v_lines json;
     v_body text;
@@ -108,15 +123,11 @@ BEGIN
       INTO v_total, v_lines
       FROM unnest(p_skus, p_quantities, p_prices) WITH ORDINALITY AS d(sku, quantity, price, ord);
     -- The API's order JSON, keys in the API's order (json, not jsonb: jsonb would sort them);
-    -- created_at as Python's isoformat(): microseconds only when there are some.
     v_body := json_build_object(
-        'number', p_number, 'status', v_status, 'lines', v_lines, 'total', v_total::text,
-        'currency', p_currency,
-        'created_at', to_char(v_now AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS')
-            || CASE WHEN extract(microseconds FROM v_now)::bigint % 1000000 = 0 THEN ''
-                    ELSE to_char(v_now AT TIME ZONE 'UTC', '.US') END
-            || 'Z')::text;
-    IF NOT p_paid THEN
+        'number', p_number, 'status', p_status, 'lines', v_lines, 'total', v_total::text,
+        'currency', p_currency, 'created_at', orders_iso(v_now),
+        'expires_at', orders_iso(v_expires))::text;
+    IF NOT v_takes THEN
         v_body := json_build_object(
             'code', 'payment_failed',
             'detail', coalesce(nullif(p_message, ''), 'Payment declined.'),
@@ -134,9 +145,10 @@ BEGIN
     END IF;
 
     INSERT INTO orders_order (id, number, user_id, status, currency, total, payment_reference,
-                              created_at, updated_at)
-    VALUES (v_order_id, p_number, p_user_id, v_status, p_currency, v_total,
-            CASE WHEN p_paid THEN p_reference ELSE '' END, v_now, v_now);
+                              expires_at, email_due, created_at, updated_at)
+    VALUES (v_order_id, p_number, p_user_id, p_status, p_currency, v_total,
+            CASE WHEN v_takes THEN p_reference ELSE '' END, v_expires, p_status = 'paid',
+            v_now, v_now);
     INSERT INTO orders_orderline (order_id, variant_id, sku, name, quantity, unit_price,
                                   line_total)
     SELECT v_order_id, d.variant_id, d.sku, p.name || ' - ' || v.name, d.quantity, d.price,
@@ -146,7 +158,7 @@ BEGIN
       JOIN catalog_variant v ON v.id = d.variant_id
       JOIN catalog_product p ON p.id = v.product_id
      ORDER BY d.ord;
-    IF NOT p_paid THEN
+    IF NOT v_takes THEN
         RETURN jsonb_build_object('status_code', v_code, 'body', v_body, 'crossed_zero', false);
     END IF;
     IF p_from_cart THEN

@@ -14,15 +14,27 @@ ALLOWED = {
     (S.PLACED, S.PAID),
     (S.PLACED, S.CANCELLED),
     (S.PLACED, S.PAYMENT_FAILED),
+    (S.PENDING_PAYMENT, S.PAID),
+    (S.PENDING_PAYMENT, S.PAYMENT_FAILED),
+    (S.PENDING_PAYMENT, S.EXPIRED),
+    (S.PENDING_PAYMENT, S.CANCELLED),
     (S.PAID, S.FULFILLED),
     (S.PAID, S.CANCELLED),
 }
 EVERY_PAIR = list(itertools.product(S.values, S.values))
 
 
-def test_the_machine_knows_five_statuses():
-    assert set(S.values) == {"placed", "paid", "fulfilled", "cancelled", "payment_failed"}
-    assert len(EVERY_PAIR) == 25
+def test_the_machine_knows_seven_statuses():
+    assert set(S.values) == {
+        "placed",
+        "pending_payment",
+        "paid",
+        "fulfilled",
+        "cancelled",
+        "payment_failed",
+        "expired",
+    }
+    assert len(EVERY_PAIR) == 49
 
 
 @pytest.mark.parametrize(("current", "target"), sorted(ALLOWED))
@@ -50,13 +62,13 @@ def test_every_other_transition_is_refused_and_keeps_the_status(current, target)
     assert current in raised.value.detail and target in raised.value.detail
 
 
-@pytest.mark.parametrize("final", [S.FULFILLED, S.CANCELLED, S.PAYMENT_FAILED])
+@pytest.mark.parametrize("final", [S.FULFILLED, S.CANCELLED, S.PAYMENT_FAILED, S.EXPIRED])
 def test_final_statuses_go_nowhere(final):
     assert not any(Order(status=final).can_become(target) for target in S.values)
 
 
-def test_stock_is_back_on_the_shelf_only_for_cancelled_and_failed_orders():
-    assert {S.CANCELLED, S.PAYMENT_FAILED} == Order.STOCK_RETURNED
+def test_stock_is_back_on_the_shelf_only_for_cancelled_failed_and_expired_orders():
+    assert {S.CANCELLED, S.PAYMENT_FAILED, S.EXPIRED} == Order.STOCK_RETURNED
 
 
 def test_a_refused_transition_renders_as_a_409_invalid_transition_envelope():

@@ -20,7 +20,7 @@ OPERATIONS = {
     "/api/v1/orders/{number}/": {"get"},
     "/api/v1/orders/{number}/cancel/": {"post"},
 }
-ORDER_FIELDS = {"number", "status", "lines", "total", "currency", "created_at"}
+ORDER_FIELDS = {"number", "status", "lines", "total", "currency", "created_at", "expires_at"}
 CART_AND_ORDERS = [
     path("api/v1/", include("apps.cart.urls")),
     path("api/v1/", include("apps.orders.urls")),
@@ -76,11 +76,12 @@ def test_the_checkout_documents_the_idempotency_key_header_and_its_responses(ser
     headers = [p for p in checkout["parameters"] if p["in"] == "header"]
 
     assert [(p["name"], p["required"]) for p in headers] == [("Idempotency-Key", True)]
-    assert {"201", "402", "409", "422"} <= set(checkout["responses"])
+    assert {"201", "202", "402", "409", "422"} <= set(checkout["responses"])
     assert {"400", "404", "429"} <= set(checkout["responses"])
     responses = checkout["responses"]
     order = body_schema(served, responses["201"])
     assert set(order["properties"]) == ORDER_FIELDS
+    assert set(body_schema(served, responses["202"])["properties"]) == ORDER_FIELDS
     assert set(body_schema(served, responses["402"])["properties"]) == {"code", "detail", "order"}
     assert set(body_schema(served, responses["409"])["properties"]) == {"code", "detail", "items"}
     assert set(body_schema(served, responses["422"])["properties"]) >= {"code", "detail"}

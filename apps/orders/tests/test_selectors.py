@@ -110,6 +110,7 @@ def test_an_order_is_rendered_in_the_contract_shape(shop):
         "total": "20.00",
         "currency": "EUR",
         "created_at": "2026-11-01T12:00:00Z",
+        "expires_at": None,
     }
 
 

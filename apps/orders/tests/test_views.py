@@ -49,7 +49,15 @@ def assert_envelope(response, status: int, code: str) -> dict:
 
 
 def assert_order_shape(body: dict) -> None:
-    assert list(body) == ["number", "status", "lines", "total", "currency", "created_at"]
+    assert list(body) == [
+        "number",
+        "status",
+        "lines",
+        "total",
+        "currency",
+        "created_at",
+        "expires_at",
+    ]
     assert re.fullmatch(r"[0-9A-HJKMNP-TV-Z]{12}", body["number"])
     assert MONEY.match(body["total"]) and body["currency"] == "EUR"
     assert ISO_UTC.match(body["created_at"]), body["created_at"]

@@ -1,0 +1,24 @@
+"""Background tasks of orders: thin wrappers over services, retried with backoff."""
+
+from apps.orders import emails, idempotency, services
+from config.celery import app
+
+RETRY = {"autoretry_for": (Exception,), "retry_backoff": True, "max_retries": 8}
+
+
+@app.task(**RETRY)
+def order_confirmations_send() -> int:
+    """Send the confirmation emails that are due (beat runs it; a newly paid order sends it)."""
+    return emails.order_confirmations_send()
+
+
+@app.task(**RETRY)
+def payments_void(references: list[str]) -> None:
+    """Void payment authorizations no order will use (idempotent at the provider)."""
+    services.payments_void(references)
+
+
+@app.task
+def idempotency_keys_purge() -> int:
+    """Delete Idempotency-Keys past IDEMPOTENCY_KEY_TTL_HOURS."""
+    return idempotency.idempotency_purge()
