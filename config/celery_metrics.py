@@ -41,7 +41,9 @@ def _stamp(headers=None, **kwargs) -> None:
 @signals.task_prerun.connect
 def _started_now(task_id=None, task=None, **kwargs) -> None:
     now = time.time()
-    sent_at = getattr(task.request, SENT_AT_HEADER, None)
+    # A worker puts message headers on the request; a local apply() keeps them in .headers.
+    request = task.request
+    sent_at = getattr(request, SENT_AT_HEADER, None) or (request.headers or {}).get(SENT_AT_HEADER)
     if isinstance(sent_at, int | float):
         TASK_QUEUE_SECONDS.labels(_short(task.name)).observe(max(0.0, now - sent_at))
     _started[task_id] = time.monotonic()

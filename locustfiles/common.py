@@ -36,6 +36,8 @@ GROUPS = (
     "checkout:replay",
     "orders",
     "orders:cancel",
+    "checkout:deferred",
+    "payments:webhook",
     "hello",
 )
 SAMPLE_PAGES = 8  # list pages of 100 read once per process to learn slugs, tags and SKUs

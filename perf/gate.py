@@ -33,7 +33,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
-from perf import gate_checks, gate_data, gate_report
+from perf import gate_checks, gate_data, gate_deferred, gate_report
 from perf.harness import (
     HOST,
     CompareError,
@@ -41,6 +41,7 @@ from perf.harness import (
     free_port,
     git_commit,
     start_server,
+    start_worker,
     stop_server,
     wait_ready,
 )
@@ -203,6 +204,10 @@ def measure(args: argparse.Namespace, out: Path) -> tuple[list[gate_checks.Gate]
         checkout_data.orders_watermark()  # the server has finished what it accepted
         counted["flash_sale"].append(metrics_read(port))
         stats["ceiling-end"] = locust_run("ceiling-end", "hello.py", *ceiling_args, host, out, env)
+        stop_server(server)
+        stats["deferred_sale"], counted["deferred_sale"], settled_after = deferred_sale_run(
+            args, out, server_env, limits["deferred_sale"]
+        )
         pooled = bouncer.stats(gate_data.DATABASE) if bouncer else None
     finally:
         stop_server(server)
@@ -217,7 +222,7 @@ def measure(args: argparse.Namespace, out: Path) -> tuple[list[gate_checks.Gate]
         [gate_checks.stats_read(stats[name]) for name in ("ceiling-start", "ceiling-end")]
     )
     gates = []
-    for scenario in ("mixed", "flash_sale"):
+    for scenario in ("mixed", "flash_sale", "deferred_sale"):
         rows = gate_checks.stats_read(stats[scenario])
         gates += gate_checks.scenario_gates(scenario, rows, limits[scenario], ceiling, p95)
         gates.append(
@@ -227,6 +232,8 @@ def measure(args: argparse.Namespace, out: Path) -> tuple[list[gate_checks.Gate]
         )
     seen = json.loads((out / "flash_sale.json").read_text())
     gates += gate_data.invariants_check(initial, flash["stock"], seen)
+    deferred_seen = gate_deferred.result_read(out / "deferred_sale.json")
+    gates += gate_deferred.invariants(limits["deferred_sale"]["stock"], deferred_seen)
     if bouncer:
         gates.append(
             gate_checks.Gate(
@@ -257,11 +264,57 @@ def measure(args: argparse.Namespace, out: Path) -> tuple[list[gate_checks.Gate]
         "ceiling req/s (start, end)": f"{ceilings[0]:.0f}, {ceilings[1]:.0f} (mean {ceiling:.0f})",
         "ceiling p95 ms (mean of start and end)": f"{p95:.1f}",
         "flash sale": seen,
+        "deferred sale": {**deferred_seen, "settled seconds after the load": round(settled_after)},
         "cpus": os.cpu_count(),
         "load average": " ".join(f"{n:.2f}" for n in os.getloadavg()),
         "seconds": round(time.monotonic() - started, 1),
     }
     return gates, facts
+
+
+def deferred_sale_run(
+    args: argparse.Namespace, out: Path, server_env: dict[str, str], limits: dict
+) -> tuple[Path, list[dict[str, float]], float]:
+    """Run the deferred sale on a server and a worker of its own; wait for its expiry.
+
+    Return its stats, the /metrics totals before and after, and how long the expiry took.
+    """
+    gate_deferred.sale_open(limits["stock"])
+    env = gate_deferred.environment(server_env, limits)
+    env["PROMETHEUS_MULTIPROC_DIR"] = str(out / "prometheus-deferred")
+    (out / "prometheus-deferred").mkdir()
+    # The worker's own queries are not the requests' (its figures stay in its process).
+    worker_env = {k: v for k, v in env.items() if k != "PROMETHEUS_MULTIPROC_DIR"}
+    port = free_port()
+    server = start_server(port, out / "granian-deferred.log", args, env=env)
+    worker = start_worker(out / "worker.log", worker_env)
+    try:
+        wait_ready(server, port, out / "granian-deferred.log")
+        locust_env = {
+            **env,
+            "DEFERRED_SKU": gate_deferred.SKU,
+            "DEFERRED_DELAY_MAX": str(limits["webhook_delay_max"]),
+            "FLASH_TOKENS_FILE": str(out / "flash_tokens.txt"),
+            "DEFERRED_RESULT_FILE": str(out / "deferred_sale.json"),
+        }
+        counted = [metrics_read(port)]
+        stats = locust_run(
+            "deferred_sale",
+            "deferred_sale.py",
+            limits["users"],
+            limits["seconds"] * args.scale_time,
+            f"http://{HOST}:{port}",
+            out,
+            locust_env,
+        )
+        counted.append(metrics_read(port))
+        settled_after = gate_deferred.settled_wait(limits)
+        if worker.poll() is not None:
+            raise GateError(f"the worker exited ({worker.returncode}): see {out / 'worker.log'}")
+    finally:
+        stop_server(server)
+        stop_server(worker)
+    return stats, counted, settled_after
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

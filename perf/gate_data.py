@@ -26,7 +26,7 @@ DATABASE = "shopfast_perf_gate"
 TEMPLATE = "shopfast_perf_gate_tpl"
 SEED_ARGS = ("--products", "2000", "--seed", "7")
 FLASH_SKU = "FLASH-SALE-1"
-ACTIVE = ("placed", "paid", "fulfilled")  # order statuses that keep their units
+ACTIVE = ("placed", "pending_payment", "paid", "fulfilled")  # statuses that keep their units
 
 
 def _admin(base_url: str) -> psycopg.Connection:

@@ -204,6 +204,22 @@ def start_server(port: int, log_path: Path, args, env: dict[str, str] | None = N
         )
 
 
+def start_worker(log_path: Path, env: dict[str, str]) -> subprocess.Popen:
+    """Start ``celery -A config worker -B`` (the worker with its schedule); stop it with
+    ``stop_server``."""
+    command = [sys.executable, "-m", "celery", "-A", "config", "worker", "-B", "-l", "warning"]
+    print("$", " ".join(command[2:]), flush=True)
+    with log_path.open("wb") as log:
+        return subprocess.Popen(
+            command,
+            cwd=BASE_DIR,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 def stop_server(server: subprocess.Popen) -> None:
     if server.poll() is not None:
         return

@@ -2,20 +2,27 @@
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections, transaction
+from django.test import override_settings
 from django.urls import reverse
+from django.utils import timezone
 from prometheus_client.parser import text_string_to_metric_families
 from prometheus_client.samples import Sample
 from rest_framework.test import APIClient
 
+from apps.orders.models import Order
 from apps.orders.payments import TestProvider
 from apps.orders.tests import conftest as orders_fixtures
 from apps.orders.tests.shops import Shop, shop_build
+from apps.payments.tasks import reservations_expire
+from apps.payments.tests.conftest import event, signed, webhook
+from config.celery_metrics import SENT_AT_HEADER
 
 test_payments = orders_fixtures.test_payments  # the orders tests' fixture, shared here
 
@@ -211,6 +218,8 @@ def exercise_the_app(shop: Shop, payments: type[TestProvider]) -> str:
     number = placed.json()["number"]
     assert client.post(reverse("order-cancel", args=[number])).status_code == 200
 
+    exercise_the_background_work(client, shop)
+
     # A failing statement and a refused connection, for the database error counters.
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("SELECT 1 / 0")
@@ -222,6 +231,29 @@ def exercise_the_app(shop: Shop, payments: type[TestProvider]) -> str:
     metrics = client.get("/metrics")
     assert metrics.status_code == 200
     return metrics.content.decode()
+
+
+def exercise_the_background_work(client: APIClient, shop: Shop) -> None:
+    """Pending payments settled every way, and one run of a task (signals fire as in a worker)."""
+    with override_settings(PAYMENT_PROVIDER="deferred"):
+        numbers = []
+        for i in range(4):
+            body = {"lines": [{"sku": shop.sku(5 + i), "quantity": 1}]}
+            answer = client.post(
+                reverse("checkout"), body, format="json", HTTP_IDEMPOTENCY_KEY=f"pending-{i}"
+            )
+            assert answer.status_code == 202, answer.content
+            numbers.append(answer.json()["number"])
+    for number, outcome in zip(numbers, ["succeeded", "failed", "succeeded"], strict=False):
+        body, signature = signed(event(number, outcome))
+        answer = APIClient().generic(
+            "POST", reverse("payments-webhook"), body, content_type="application/json",
+            HTTP_X_SHOPFAST_SIGNATURE=signature,
+        )  # fmt: skip
+        assert answer.status_code == 200
+    assert webhook(event(numbers[0]), signature="sha256=0").status_code == 400
+    Order.objects.filter(number=numbers[3]).update(expires_at=timezone.now())
+    assert reservations_expire.apply(headers={SENT_AT_HEADER: time.time()}).get() == 1
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from apps.core.db_functions import Refusal, db_call
 from apps.inventory.errors import InsufficientStock
 
 ALLOCATE_SQL = "SELECT inventory_stock_allocate(%s, %s::bigint[], %s::integer[], %s::text[])"
-RELEASE_SQL = "SELECT inventory_stock_release(%s, %s)"
+RELEASE_SQL = "SELECT inventory_stock_release_orders(%s::bigint[], %s)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,4 +60,9 @@ def stock_release(order_id: int, *, reason: str) -> StockChange:
     The caller guarantees "once" with the order's row lock and status; the partial unique index
     ``stockmove_one_return_per_row`` makes a second return fail in the database as well.
     """
-    return _change(db_call(RELEASE_SQL, [order_id, reason]))
+    return stock_release_orders([order_id], reason=reason)
+
+
+def stock_release_orders(order_ids: Sequence[int], *, reason: str) -> StockChange:
+    """``stock_release`` for a batch of orders, in one statement."""
+    return _change(db_call(RELEASE_SQL, [list(order_ids), reason]))

@@ -61,6 +61,8 @@ class DeferredProvider:
     outcome arrives as ``POST /api/v1/payments/webhook/``, sent by whoever plays the provider.
     """
 
+    answers_later = True  # its outcomes come by webhook: PAYMENT_WEBHOOK_SECRET is required
+
     def authorize(self, *, order_number: str, amount: Decimal, currency: str) -> PaymentResult:
         return PaymentResult(ok=True, pending=True, reference=f"deferred-{order_number}")
 

@@ -25,7 +25,7 @@ from apps.core.background import task_send_on_commit
 from apps.core.db_functions import Refusal, db_call
 from apps.inventory.errors import InsufficientStock
 from apps.inventory.models import StockMovement
-from apps.inventory.services import stock_release
+from apps.inventory.services import stock_release_orders
 from apps.orders import idempotency, metrics
 from apps.orders.errors import CurrencyMismatch, EmptyCheckout, OrderNotFound, UnknownSku
 from apps.orders.idempotency import StoredResponse
@@ -154,14 +154,12 @@ def order_stock_return(orders: Sequence[tuple[int, str]], reason: str) -> None:
     """Give the units of ``orders`` ((id, number) pairs) back, once: the caller holds their row
     locks and moves them to a status in ``Order.STOCK_RETURNED``. The catalog refreshes on commit.
     """
-    crossed_zero, product_slugs = False, set()
-    for order_id, _number in orders:
-        returned = stock_release(order_id, reason=reason)
-        crossed_zero |= returned.crossed_zero
-        product_slugs.update(returned.product_slugs)
+    returned = stock_release_orders([order_id for order_id, _number in orders], reason=reason)
     numbers = [number for _id, number in orders]
     transaction.on_commit(
-        partial(_after_stock_returned, numbers, reason, crossed_zero, sorted(product_slugs))
+        partial(
+            _after_stock_returned, numbers, reason, returned.crossed_zero, returned.product_slugs
+        )
     )
 
 

@@ -120,10 +120,12 @@ def test_every_group_the_locustfiles_send_has_a_threshold_in_each_scenario_that_
     from locustfiles.common import GROUPS
 
     limits = thresholds_load(THRESHOLDS)
-    sent_by_mixed = set(GROUPS) - {"hello"}
+    deferred = {"checkout:deferred", "payments:webhook"}
+    sent_by_mixed = set(GROUPS) - {"hello"} - deferred
     assert sent_by_mixed <= set(limits["mixed"]["p95_x_ceiling"])
     assert {"checkout", "checkout:replay"} <= set(limits["flash_sale"]["p95_x_ceiling"])
-    for scenario in ("mixed", "flash_sale"):
+    assert deferred <= set(limits["deferred_sale"]["p95_x_ceiling"])
+    for scenario in ("mixed", "flash_sale", "deferred_sale"):
         assert limits[scenario]["failure_ratio_max"] == 0.0  # the rule: no failure at all
         assert 0 < limits[scenario]["throughput_floor"] < 1
 

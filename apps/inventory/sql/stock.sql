@@ -76,11 +76,12 @@ BEGIN
 END;
 $$;
 
--- Give back every unit order p_order_id took, to the rows it came from, logged with p_reason.
--- The caller makes it once (the order's row lock and status); the partial unique index
--- stockmove_one_return_per_row refuses a second return in any case.
--- Returns {"units": {...}, "crossed_zero": ..., "product_slugs": [...]}.
-CREATE OR REPLACE FUNCTION inventory_stock_release(p_order_id bigint, p_reason text)
+-- Give back every unit the orders p_order_ids took, to the rows they came from, logged with
+-- p_reason (one statement for a batch of expired reservations). The caller makes it once (the
+-- orders' row locks and statuses); the partial unique index stockmove_one_return_per_row refuses
+-- a second return in any case.
+-- Returns {"units": {stock id: units}, "crossed_zero": ..., "product_slugs": [...]}.
+CREATE OR REPLACE FUNCTION inventory_stock_release_orders(p_order_ids bigint[], p_reason text)
 RETURNS jsonb
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -88,19 +89,21 @@ DECLARE
 BEGIN
     PERFORM 1 FROM inventory_stock
      WHERE id IN (SELECT stock_id FROM inventory_stockmovement
-                   WHERE order_id = p_order_id AND reason = 'sale')
+                   WHERE order_id = ANY (p_order_ids) AND reason = 'sale')
      ORDER BY id FOR UPDATE;
 
     WITH returned AS (
-        SELECT stock_id AS id, -sum(delta)::integer AS units FROM inventory_stockmovement
-         WHERE order_id = p_order_id AND reason = 'sale' GROUP BY stock_id
+        SELECT stock_id, order_id, -sum(delta)::integer AS units FROM inventory_stockmovement
+         WHERE order_id = ANY (p_order_ids) AND reason = 'sale' GROUP BY stock_id, order_id
+    ), per_row AS (
+        SELECT stock_id AS id, sum(units)::integer AS units FROM returned GROUP BY stock_id
     ), changed AS (
         UPDATE inventory_stock s SET quantity = s.quantity + r.units
-          FROM returned r WHERE s.id = r.id
+          FROM per_row r WHERE s.id = r.id
         RETURNING s.id, s.quantity, s.variant_id, r.units
     ), logged AS (
         INSERT INTO inventory_stockmovement (stock_id, delta, reason, order_id)
-        SELECT id, units, p_reason, p_order_id FROM changed
+        SELECT stock_id, units, p_reason, order_id FROM returned
     )
     SELECT jsonb_build_object(
                'units', coalesce(jsonb_object_agg(c.id::text, c.units), '{}'::jsonb),

@@ -1,8 +1,10 @@
-"""Run the service: prepare the database, seed an empty catalog, then serve with granian."""
+"""Run the service: prepare the database, seed an empty catalog, then serve with granian beside a
+Celery worker with its schedule (``celery -A config worker -B``); a stop stops both."""
 
 import os
 import signal
 import subprocess
+import sys
 import time
 
 from django.conf import settings
@@ -12,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from config import bootstrap
 from config.web import granian_command, metrics_dir_fresh, static_options
 
-STOP_GRACE = 20  # seconds granian gets to finish in-flight requests after a stop
+STOP_GRACE = 20  # seconds granian and the worker get to finish what they do after a stop
 
 
 class Command(BaseCommand):
@@ -30,6 +32,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--seed-products", type=int, default=10_000)
         parser.add_argument("--debug", action="store_true", help="Serve with DEBUG on.")
+        parser.add_argument(
+            "--no-worker",
+            action="store_true",
+            help="Serve without the Celery worker (pending payments then never expire).",
+        )
         parser.add_argument(
             "--prepare-only", action="store_true", help="Migrate and seed, then exit."
         )
@@ -73,11 +80,18 @@ class Command(BaseCommand):
         )
         self.stdout.write(
             f"serving on http://{options['host']}:{options['port']}/ "
-            f"({options['workers']} workers, DEBUG={env['DEBUG']}); Ctrl+C stops"
+            f"({options['workers']} workers, DEBUG={env['DEBUG']}"
+            f"{'' if options['no_worker'] else ', a Celery worker with its schedule'}); "
+            "Ctrl+C stops"
         )
-        # A child, not exec: this process holds the embedded servers (if any) alive. Its own
-        # process group, so a stop that hangs can be finished off with its workers.
-        process = subprocess.Popen(command, env=env, start_new_session=True)
+        # Children, not exec: this process holds the embedded servers (if any) alive. Each in its
+        # own process group, so a stop that hangs can be finished off with its workers.
+        processes = {"granian": subprocess.Popen(command, env=env, start_new_session=True)}
+        if not options["no_worker"]:
+            worker = [sys.executable, "-m", "celery", "-A", "config", "worker", "-B"]
+            processes["worker"] = subprocess.Popen(
+                [*worker, "--loglevel", "info"], env=env, start_new_session=True
+            )
         stop_requested_at: list[float] = []
 
         def forward(signum, _frame):
@@ -85,17 +99,32 @@ class Command(BaseCommand):
             # has been seen to leave granian hanging mid-shutdown.
             if not stop_requested_at:
                 stop_requested_at.append(time.monotonic())
-                process.send_signal(signum)
+                for process in processes.values():
+                    if process.poll() is None:
+                        # Celery's warm shutdown is SIGTERM; granian stops on either.
+                        is_granian = process is processes["granian"]
+                        process.send_signal(signum if is_granian else signal.SIGTERM)
 
-        # Stopping this process (Ctrl+C, kill, a supervisor) stops the app server with it.
+        # Stopping this process (Ctrl+C, kill, a supervisor) stops the app server and the worker.
         signal.signal(signal.SIGTERM, forward)
         signal.signal(signal.SIGINT, forward)
-        while process.poll() is None:
-            try:
-                process.wait(timeout=1)
-            except subprocess.TimeoutExpired:
-                if stop_requested_at and time.monotonic() - stop_requested_at[0] > STOP_GRACE:
-                    self.stderr.write(f"granian did not stop in {STOP_GRACE}s: killing it")
-                    os.killpg(process.pid, signal.SIGKILL)
-        if process.returncode not in (0, -signal.SIGINT, -signal.SIGTERM):
-            raise CommandError(f"granian exited with {process.returncode}")
+        failed = self._supervise(processes, stop_requested_at, forward)
+        if failed:
+            raise CommandError(f"{failed} exited unexpectedly: everything stopped")
+
+    def _supervise(self, processes, stop_requested_at, forward) -> str | None:
+        """Wait for the children; return the name of one that ended without a stop, if any."""
+        failed = None
+        while any(process.poll() is None for process in processes.values()):
+            time.sleep(0.5)
+            if not stop_requested_at:
+                ended = [name for name, p in processes.items() if p.poll() is not None]
+                if ended:  # one died on its own: take the other down with it
+                    failed = ended[0]
+                    forward(signal.SIGTERM, None)
+            elif time.monotonic() - stop_requested_at[0] > STOP_GRACE:
+                for name, process in processes.items():
+                    if process.poll() is None:
+                        self.stderr.write(f"{name} did not stop in {STOP_GRACE}s: killing it")
+                        os.killpg(process.pid, signal.SIGKILL)
+        return failed
