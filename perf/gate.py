@@ -7,7 +7,9 @@ What runs: the run's own database, cloned from a seeded template (perf/gate_data
 in transaction pooling mode in front of PostgreSQL (perf/pgbouncer.py); granian with 2 workers x
 2 threads on production settings (DEBUG off) through the bouncer; then Locust, headless, in turn:
 the hello-world ceiling, the ``mixed`` scenario, the ``flash_sale`` on one SKU, and the ceiling
-again (its mean is the run's ceiling). Every limit lives in perf/thresholds.toml.
+again (its mean is the run's ceiling). Then the ``deferred_sale``: payments that answer later, on a
+server and a real Celery worker of its own (perf/gate_deferred.py), judged after its reservations
+have expired. Every limit lives in perf/thresholds.toml.
 
 It fails (exit 1) when any request failed, when a request group's p95 is above its threshold,
 when a scenario's throughput is below its fraction of the ceiling, or when the database after the
@@ -205,6 +207,7 @@ def measure(args: argparse.Namespace, out: Path) -> tuple[list[gate_checks.Gate]
         counted["flash_sale"].append(metrics_read(port))
         stats["ceiling-end"] = locust_run("ceiling-end", "hello.py", *ceiling_args, host, out, env)
         stop_server(server)
+        initial.update(gate_deferred.sale_open(limits["deferred_sale"]["stock"]))
         stats["deferred_sale"], counted["deferred_sale"], settled_after = deferred_sale_run(
             args, out, server_env, limits["deferred_sale"]
         )
@@ -275,11 +278,11 @@ def measure(args: argparse.Namespace, out: Path) -> tuple[list[gate_checks.Gate]
 def deferred_sale_run(
     args: argparse.Namespace, out: Path, server_env: dict[str, str], limits: dict
 ) -> tuple[Path, list[dict[str, float]], float]:
-    """Run the deferred sale on a server and a worker of its own; wait for its expiry.
+    """Run the deferred sale (already open) on a server and a worker of its own; wait for its
+    expiry.
 
     Return its stats, the /metrics totals before and after, and how long the expiry took.
     """
-    gate_deferred.sale_open(limits["stock"])
     env = gate_deferred.environment(server_env, limits)
     env["PROMETHEUS_MULTIPROC_DIR"] = str(out / "prometheus-deferred")
     (out / "prometheus-deferred").mkdir()

@@ -28,6 +28,8 @@ def environment(env: dict[str, str], limits: dict) -> dict[str, str]:
         "PAYMENT_WEBHOOK_SECRET": secrets.token_urlsafe(32),
         "PAYMENT_RESERVATION_SECONDS": str(limits["reservation_seconds"]),
         "PAYMENT_EXPIRY_INTERVAL_SECONDS": str(limits["expiry_interval_seconds"]),
+        # The worker confirms every paid order of the run by email: measured, not delivered.
+        "EMAIL_BACKEND": "django.core.mail.backends.dummy.EmailBackend",
     }
 
 

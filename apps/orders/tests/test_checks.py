@@ -2,7 +2,7 @@
 
 import pytest
 
-from apps.orders.checks import payment_provider_check
+from apps.orders.checks import payment_provider_check, payment_webhook_secret_check
 
 
 @pytest.mark.parametrize(
@@ -21,3 +21,22 @@ def test_a_payment_provider_that_cannot_work_stops_the_start(settings, path, err
 
 def test_the_default_payment_provider_passes_the_check():
     assert payment_provider_check(None) == []
+
+
+@pytest.mark.parametrize("name", ["instant", "deferred", "apps.orders.payments.DeferredProvider"])
+def test_the_providers_are_known_by_short_names_and_paths(settings, name):
+    settings.PAYMENT_PROVIDER = name
+    assert payment_provider_check(None) == []
+
+
+@pytest.mark.parametrize("secret", ["", "short-secret"])
+def test_a_provider_that_answers_by_webhook_needs_a_secret_to_start(settings, secret):
+    settings.PAYMENT_PROVIDER = "deferred"
+    settings.PAYMENT_WEBHOOK_SECRET = secret
+    assert [found.id for found in payment_webhook_secret_check(None)] == ["orders.E003"]
+
+
+def test_a_provider_that_answers_at_once_needs_no_webhook_secret(settings):
+    settings.PAYMENT_PROVIDER = "instant"
+    settings.PAYMENT_WEBHOOK_SECRET = ""
+    assert payment_webhook_secret_check(None) == []
