@@ -166,7 +166,8 @@ def order_stock_return(orders: Sequence[tuple[int, str]], reason: str) -> None:
 def _after_stock_returned(
     numbers: list[str], reason: str, crossed_zero: bool, product_slugs: list[str]
 ) -> None:
-    logger.info("stock returned (%s): %s", reason, " ".join(numbers))
+    shown = " ".join(numbers[:5]) + (f" and {len(numbers) - 5} more" if len(numbers) > 5 else "")
+    logger.info("stock returned (%s): %s", reason, shown)
     catalog_invalidate(listing=crossed_zero, product_slugs=product_slugs)
 
 
