@@ -18,6 +18,7 @@ from apps.cart.models import Cart, CartLine
 from apps.catalog.models import Category, Product, Variant
 from apps.inventory.models import Stock, StockMovement, Warehouse
 from apps.orders.models import IdempotencyKey, Order, OrderLine
+from apps.payments.models import PaymentEvent
 
 PRICE = Decimal("9.99")
 WAREHOUSE_CODE = "ckperf-main"
@@ -78,10 +79,11 @@ def catalog_ensure(skus: list[str], hot_sku: str) -> None:
 
 
 def state_reset(initial: dict[str, int]) -> None:
-    """Empty orders, keys, carts and the ledger, and set each SKU's stock back to ``initial``."""
+    """Empty orders (their payment events), keys, carts and the ledger, and set each SKU's stock
+    back to ``initial``."""
     tables = ", ".join(
         model._meta.db_table
-        for model in (OrderLine, IdempotencyKey, Order, StockMovement, CartLine, Cart)
+        for model in (PaymentEvent, OrderLine, IdempotencyKey, Order, StockMovement, CartLine, Cart)
     )
     with connection.cursor() as cursor:
         cursor.execute(f"TRUNCATE {tables}")
