@@ -11,7 +11,7 @@ from .base import (  # noqa: E402
     DATABASES,
     INSTALLED_APPS,
     MIDDLEWARE,
-    celery_key_options,
+    celery_transport_options,
     env,
 )
 
@@ -24,7 +24,7 @@ EMAIL_FILE_PATH = env("EMAIL_FILE_PATH", default=None)
 # Hashing with the production work factor would dominate the suite's run time.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 CACHES["default"]["KEY_PREFIX"] = env("CACHE_KEY_PREFIX", default="shopfast-test")
-CELERY_BROKER_TRANSPORT_OPTIONS = celery_key_options(CACHES["default"]["KEY_PREFIX"])
+CELERY_BROKER_TRANSPORT_OPTIONS = celery_transport_options(CACHES["default"]["KEY_PREFIX"])
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
 # The same namespace as a production-settings server on the test database (tests/live_server.py):
 # writes made here must void the ORM results it cached, and a rerun must not find the last run's.

@@ -1,5 +1,9 @@
 """The Celery app: what services send by name exists, the schedule runs real tasks, URLs."""
 
+import os
+import subprocess
+import sys
+
 from django.conf import settings
 
 from apps.orders.services import ORDER_CONFIRMATIONS_TASK, PAYMENTS_VOID_TASK
@@ -21,7 +25,9 @@ def test_the_schedule_expires_reservations_well_within_the_contracts_minute():
 
 def test_celerys_keys_live_under_the_deployments_prefix():
     prefix = settings.CACHES["default"]["KEY_PREFIX"]
-    assert {"global_keyprefix": f"{prefix}:celery:"} == settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    options = settings.CELERY_BROKER_TRANSPORT_OPTIONS
+    assert options["global_keyprefix"] == f"{prefix}:celery:"
+    assert options["socket_connect_timeout"] <= 2  # a request never hangs on a broker away
     assert settings.CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS["global_keyprefix"].startswith(prefix)
 
 
@@ -38,3 +44,35 @@ def test_an_embedded_redis_socket_becomes_kombus_socket_url():
 
 def test_tasks_are_acknowledged_after_they_ran_so_a_dead_worker_loses_none():
     assert app.conf.task_acks_late and app.conf.task_reject_on_worker_lost
+
+
+def sends_with_the_broker_away(count: int, log_seconds: int) -> list[str]:
+    """Send ``count`` tasks in a child process whose broker is a port nobody listens on; return
+    its log lines about them (a child: the app's producer pools stay this process's own)."""
+    code = (
+        "import django; django.setup()\n"
+        "from apps.core import background\n"
+        f"for _ in range({count}): background._send('apps.orders.tasks.payments_void', ([],))\n"
+        "print('sent')"
+    )
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "config.settings.test",
+        "CELERY_BROKER_URL": "redis://127.0.0.1:1/0",
+        "TASK_SEND_FAILURE_LOG_SECONDS": str(log_seconds),
+    }
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 0 and done.stdout.strip() == "sent", done.stderr
+    return [line for line in done.stderr.splitlines() if "background tasks not sent" in line]
+
+
+def test_a_broker_away_never_fails_the_sender_and_is_logged_once_per_interval():
+    lines = sends_with_the_broker_away(5, log_seconds=60)
+
+    assert len(lines) == 1 and lines[0].endswith(": 1 lost")
+
+
+def test_each_line_counts_what_was_lost_since_the_last():
+    assert len(sends_with_the_broker_away(3, log_seconds=0)) == 3
