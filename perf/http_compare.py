@@ -94,8 +94,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--min-uncached-ratio",
         type=harness.positive(float),
-        default=0.27,
-        help="floor of uncached/hello (measured 0.33-0.34; ORM query 0.16-0.21; goal 0.30)",
+        default=0.24,
+        # The same commit measures 0.33-0.34 on one machine of this kind and 0.267 on another
+        # (whose hello-world is 30% faster): a floor at 0.27 failed an unchanged list there.
+        help="floor of uncached/hello (measured 0.27-0.34 by machine; ORM query 0.16-0.21; "
+        "goal 0.30)",
     )
     parser.add_argument("--report", type=Path, default=REPORT_DIR / "http_compare.json")
     return parser.parse_args(argv)
