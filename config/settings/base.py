@@ -51,7 +51,6 @@ INSTALLED_APPS = [
     "apps.cart",
     "apps.orders",
     "apps.payments",
-    "apps.jobs",
 ]
 
 MIDDLEWARE = [
@@ -251,19 +250,6 @@ REST_FRAMEWORK = {
 }
 
 SPECTACULAR_SETTINGS = {
-    # Two "status" choice sets, an order's and a job's: named, or drf-spectacular warns.
-    "ENUM_NAME_OVERRIDES": {
-        "OrderStatusEnum": [
-            "placed",
-            "pending_payment",
-            "paid",
-            "fulfilled",
-            "cancelled",
-            "payment_failed",
-            "expired",
-        ],
-        "JobStatusEnum": ["queued", "running", "done", "failed"],
-    },
     "TITLE": "shopfast API",
     "DESCRIPTION": (
         "Catalog, cart, checkout and orders for a high-traffic shop.\n\n"
@@ -294,7 +280,6 @@ SPECTACULAR_SETTINGS = {
         {"name": "checkout", "description": "Place an order, idempotently."},
         {"name": "orders", "description": "The signed-in user's orders."},
         {"name": "payments", "description": "Webhooks of the payment provider (signed)."},
-        {"name": "imports", "description": "Staff: catalog, stock and price files as jobs."},
         {"name": "ops", "description": "Probes for load balancers and orchestrators."},
     ],
 }
@@ -419,25 +404,14 @@ def celery_redis_url(url: str) -> str:
     return url
 
 
-def celery_transport_options(prefix: str) -> dict:
-    """Keep Celery's keys apart per deployment (and per test run) on a shared Redis, and never
-    wait long for a Redis that is away (a web request sends tasks)."""
-    return {
-        "global_keyprefix": f"{prefix}:celery:",
-        "socket_connect_timeout": 2,
-        "socket_timeout": 5,
-        # kombu's own reconnect loop when a channel is opened (unbounded by default: a send
-        # with Redis away blocked a request for 76 s).
-        "max_retries": 2,
-        "interval_start": 0,
-        "interval_step": 0.2,
-        "interval_max": 0.5,
-    }
+def celery_key_options(prefix: str) -> dict:
+    """Keep Celery's keys apart per deployment (and per test run) on a shared Redis."""
+    return {"global_keyprefix": f"{prefix}:celery:"}
 
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=celery_redis_url(REDIS_URL))
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
-CELERY_BROKER_TRANSPORT_OPTIONS = celery_transport_options(CACHES["default"]["KEY_PREFIX"])
+CELERY_BROKER_TRANSPORT_OPTIONS = celery_key_options(CACHES["default"]["KEY_PREFIX"])
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
 CELERY_RESULT_EXPIRES = 3600  # seconds; nobody waits on a result longer
 CELERY_TASK_IGNORE_RESULT = True  # the tasks' effects are in the database, not in results
@@ -450,14 +424,6 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 30
 CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
-# A web request sending a task waits at most about this for a broker that is away.
-CELERY_TASK_PUBLISH_RETRY_POLICY = {
-    "max_retries": 2,
-    "interval_start": 0,
-    "interval_step": 0.1,
-    "interval_max": 0.2,
-}
-TASK_SEND_FAILURE_LOG_SECONDS = env.int("TASK_SEND_FAILURE_LOG_SECONDS", default=60)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # LOGGING above configures the worker too
 # Its handler writes to the current sys.stderr: redirected into logging, each line would loop.
 CELERY_WORKER_REDIRECT_STDOUTS = False
@@ -484,24 +450,4 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
     "carts-purge": {"task": "apps.cart.tasks.carts_purge", "schedule": 3600.0},
-    "import-jobs-reap": {
-        "task": "apps.jobs.tasks.import_jobs_reap",
-        "schedule": env.float("IMPORT_REAP_INTERVAL_SECONDS", default=30.0),
-    },
 }
-
-# --- Staff jobs (imports over the API) ------------------------------------------------------------
-# Uploads are streamed here and read by the worker: a folder both see (the same host, or a shared
-# volume). The rejected rows of each job stay beside them as <id>.errors.csv.
-IMPORT_DIR = env(
-    "IMPORT_DIR",
-    default=str(Path(env("SHOPFAST_DATA_DIR", default=str(BASE_DIR / ".data"))) / "imports"),
-)
-IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=1 << 30)  # a 1 GiB upload at most
-# A running job that has not reported progress for this long lost its worker: it is failed.
-IMPORT_STALE_SECONDS = env.int("IMPORT_STALE_SECONDS", default=120)
-IMPORT_TIME_LIMIT_SECONDS = env.int("IMPORT_TIME_LIMIT_SECONDS", default=3600)
-# Rows per transaction of an import job (0: the importer's own, as the commands use).
-IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=0)
-# Bodies larger than REQUEST_BODY_MAX_BYTES are refused before they are read, but for these paths.
-REQUEST_BODY_MAX_BYTES_BY_PATH = {"/api/v1/imports/": IMPORT_MAX_BYTES}
