@@ -404,14 +404,25 @@ def celery_redis_url(url: str) -> str:
     return url
 
 
-def celery_key_options(prefix: str) -> dict:
-    """Keep Celery's keys apart per deployment (and per test run) on a shared Redis."""
-    return {"global_keyprefix": f"{prefix}:celery:"}
+def celery_transport_options(prefix: str) -> dict:
+    """Keep Celery's keys apart per deployment (and per test run) on a shared Redis, and never
+    wait long for a Redis that is away (a web request sends tasks)."""
+    return {
+        "global_keyprefix": f"{prefix}:celery:",
+        "socket_connect_timeout": 2,
+        "socket_timeout": 5,
+        # kombu's own reconnect loop when a channel is opened (unbounded by default: a send
+        # with Redis away blocked a request for 76 s).
+        "max_retries": 2,
+        "interval_start": 0,
+        "interval_step": 0.2,
+        "interval_max": 0.5,
+    }
 
 
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default=celery_redis_url(REDIS_URL))
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
-CELERY_BROKER_TRANSPORT_OPTIONS = celery_key_options(CACHES["default"]["KEY_PREFIX"])
+CELERY_BROKER_TRANSPORT_OPTIONS = celery_transport_options(CACHES["default"]["KEY_PREFIX"])
 CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
 CELERY_RESULT_EXPIRES = 3600  # seconds; nobody waits on a result longer
 CELERY_TASK_IGNORE_RESULT = True  # the tasks' effects are in the database, not in results
@@ -424,6 +435,14 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=60)
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 30
 CELERY_TASK_SEND_SENT_EVENT = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# A web request sending a task waits at most about this for a broker that is away.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.1,
+    "interval_max": 0.2,
+}
+TASK_SEND_FAILURE_LOG_SECONDS = env.int("TASK_SEND_FAILURE_LOG_SECONDS", default=60)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False  # LOGGING above configures the worker too
 # Its handler writes to the current sys.stderr: redirected into logging, each line would loop.
 CELERY_WORKER_REDIRECT_STDOUTS = False
