@@ -8,6 +8,7 @@ figures (tasks run, failed, retried, their queue wait) come from ``config.celery
 """
 
 import os
+from pathlib import Path
 
 from celery import Celery
 
@@ -16,5 +17,19 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.dev")
 app = Celery("shopfast")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
+
+
+class _Beat(app.subclass_with_self("celery.beat:PersistentScheduler")):
+    """Beat's scheduler, making the folder of its file first: .data/ exists only where embedded
+    servers ran, and on a fresh clone beside the machine's PostgreSQL and Redis beat died at
+    start (nothing expired)."""
+
+    def setup_schedule(self):
+        Path(self.schedule_filename).parent.mkdir(parents=True, exist_ok=True)
+        super().setup_schedule()
+
+
+app.conf.beat_scheduler = _Beat
+
 
 from config import celery_metrics  # noqa: E402, F401  connects the task signals
