@@ -18,6 +18,7 @@ import threading
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
+from pathlib import Path
 
 API = "/api/v1"
 GROUPS = (
@@ -108,6 +109,21 @@ def register(client, prefix: str) -> str:
         if not expect(response, 201):
             raise RuntimeError(f"registration failed: {response.status_code}")
         return response.json()["token"]
+
+
+_buyer_tokens: list[str] | None = None
+_next_buyer = itertools.count()
+
+
+def buyer_token(client, prefix: str) -> str:
+    """The next token of ``FLASH_TOKENS_FILE`` (one per buyer, made by the perf gate before the
+    sale, as a shop has its customers), else a newly registered user's."""
+    global _buyer_tokens
+    if _buyer_tokens is None:
+        path = os.environ.get("FLASH_TOKENS_FILE")
+        _buyer_tokens = Path(path).read_text().split() if path else []
+    index = next(_next_buyer)
+    return _buyer_tokens[index] if index < len(_buyer_tokens) else register(client, prefix)
 
 
 def think_time(default: float = 0.0) -> float:

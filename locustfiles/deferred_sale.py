@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import itertools
 import json
 import os
 import uuid
@@ -26,18 +25,12 @@ from pathlib import Path
 import gevent
 from locust import FastHttpUser, between, events, task
 
-from locustfiles.common import API, expect, idempotency_key, register, think_time, user_rng
+from locustfiles.common import API, buyer_token, expect, idempotency_key, think_time, user_rng
 
 SKU = os.environ.get("DEFERRED_SKU", "FLASH-2")
 SECRET = os.environ.get("PAYMENT_WEBHOOK_SECRET", "").encode()
 DELAY_MAX = float(os.environ.get("DEFERRED_DELAY_MAX", "6"))
 NEVER_CONFIRMED = 0.2
-_tokens = (
-    Path(os.environ["FLASH_TOKENS_FILE"]).read_text().split()
-    if os.environ.get("FLASH_TOKENS_FILE")
-    else []
-)
-_next_token = itertools.count()
 # What buyers and webhooks saw. One process: plain module state.
 orders: dict[str, int] = {}  # order number -> units, from the 202 bodies
 webhooks: Counter[str] = Counter()  # result of each webhook (applied, voided, ...)
@@ -50,8 +43,7 @@ class DeferredSaleUser(FastHttpUser):
 
     def on_start(self) -> None:
         self.rng = user_rng("deferred")
-        index = next(_next_token)
-        token = _tokens[index] if index < len(_tokens) else register(self.client, "ds")
+        token = buyer_token(self.client, "ds")
         self.headers = {"Authorization": f"Token {token}"}
 
     @task

@@ -13,7 +13,6 @@ for the gate to hold against the database.
 
 from __future__ import annotations
 
-import itertools
 import json
 import os
 from collections import Counter
@@ -21,15 +20,9 @@ from pathlib import Path
 
 from locust import FastHttpUser, between, events, task
 
-from locustfiles.common import API, expect, idempotency_key, register, think_time, user_rng
+from locustfiles.common import API, buyer_token, expect, idempotency_key, think_time, user_rng
 
 SKU = os.environ.get("FLASH_SKU", "FLASH-1")
-_tokens = (
-    Path(os.environ["FLASH_TOKENS_FILE"]).read_text().split()
-    if os.environ.get("FLASH_TOKENS_FILE")
-    else []
-)
-_next_token = itertools.count()
 # What the buyers saw: order number -> units; status counts. One process: plain module state.
 orders: dict[str, int] = {}
 statuses: Counter[int] = Counter()
@@ -40,8 +33,7 @@ class FlashSaleUser(FastHttpUser):
 
     def on_start(self) -> None:
         self.rng = user_rng("flash")
-        index = next(_next_token)
-        token = _tokens[index] if index < len(_tokens) else register(self.client, "fs")
+        token = buyer_token(self.client, "fs")
         self.headers = {"Authorization": f"Token {token}"}
 
     def _checkout(self, key: str, body: bytes, name: str):

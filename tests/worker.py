@@ -7,6 +7,7 @@ Its queue lives under this run's cache key prefix, its beat state and emails in 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -85,6 +86,7 @@ def worker_running(**env: str) -> Iterator[Worker]:
         yield worker
     finally:
         worker_stop(process)
+        shutil.rmtree(folder, ignore_errors=True)  # its log was in the failures' messages
 
 
 def worker_stop(process: subprocess.Popen) -> None:

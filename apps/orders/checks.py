@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.checks import Error, register
 from django.utils.module_loading import import_string
 
-from apps.orders.payments import PROVIDERS
+from apps.orders.payments import provider_path
 
 REQUIRED = ("authorize", "void")
 
@@ -16,7 +16,7 @@ def payment_provider_check(app_configs, **kwargs) -> list[Error]:
     At run time a provider that raises is an outage, answered as a declined payment; a setting
     that names nothing would turn every checkout into a decline, for good, without a word.
     """
-    path = PROVIDERS.get(settings.PAYMENT_PROVIDER, settings.PAYMENT_PROVIDER)
+    path = provider_path()
     try:
         provider = import_string(path)
     except ImportError as exc:
@@ -41,7 +41,7 @@ def payment_provider_check(app_configs, **kwargs) -> list[Error]:
 @register()
 def payment_webhook_secret_check(app_configs, **kwargs) -> list[Error]:
     """Refuse to start a provider that answers by webhook with no secret to check them by."""
-    path = PROVIDERS.get(settings.PAYMENT_PROVIDER, settings.PAYMENT_PROVIDER)
+    path = provider_path()
     try:
         answers_later = getattr(import_string(path), "answers_later", False)
     except ImportError:

@@ -114,6 +114,11 @@ def _provider(path: str) -> PaymentProvider:
     return import_string(path)()
 
 
+def provider_path() -> str:
+    """Return the dotted path ``settings.PAYMENT_PROVIDER`` names (a short name or a path)."""
+    return PROVIDERS.get(settings.PAYMENT_PROVIDER, settings.PAYMENT_PROVIDER)
+
+
 def payment_provider() -> PaymentProvider:
     """Return the provider named by ``settings.PAYMENT_PROVIDER`` (one instance per path)."""
-    return _provider(PROVIDERS.get(settings.PAYMENT_PROVIDER, settings.PAYMENT_PROVIDER))
+    return _provider(provider_path())
