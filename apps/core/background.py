@@ -1,10 +1,12 @@
-"""Send background tasks by name, after the commit: services never import the tasks that wrap them.
+"""Wake background tasks by name, after the commit: services never import the tasks that wrap them.
 
-A task sent inside a transaction that rolls back must never run, and one sent before the commit
-could run before its rows are visible: both are avoided by sending on commit. Sending never fails
-the request that committed: with the broker away the task is lost, a warning is logged once per
-``TASK_SEND_FAILURE_LOG_SECONDS`` with how many were lost, and the work is picked up by the
-schedule where it can be (emails and expiry are sweeps over the database).
+Every task a commit asks for sweeps rows that carry their own "due" state (an outbox flag, an
+expiry time), so a wake-up carries no data and one serves every commit of its window: a send
+costs milliseconds of CPU, which a webhook or a checkout under a flash sale cannot spare per
+request. It is sent on commit: a transaction that rolls back wakes nothing, and the sweep never
+runs before the rows are visible. Sending never fails the request that committed: with the
+broker away a wake-up is lost, a warning is logged once per ``TASK_SEND_FAILURE_LOG_SECONDS``
+with how many were lost, and the schedule's own sweep does the work a little later.
 """
 
 import logging
@@ -20,17 +22,35 @@ from config.celery import app
 logger = logging.getLogger(__name__)
 _lock = threading.Lock()
 _failures = {"last_logged": float("-inf"), "unlogged": 0}
+_windows: dict[str, float] = {}  # task name -> end of its wake-up window (monotonic)
+# A woken sweep starts this long after its window closes: the worker's clock may differ a little.
+WAKE_MARGIN_SECONDS = 0.2
 
 
-def task_send_on_commit(name: str, *args) -> None:
-    """Queue task ``name`` with ``args`` once the current transaction commits (now outside one)."""
-    transaction.on_commit(partial(_send, name, args))
+def task_wake_on_commit(name: str, *, within: float) -> None:
+    """Have the sweep task ``name`` run within ``within`` seconds of the commit, with one send per
+    process for all the commits that ask in that time (a send costs milliseconds; a sweep serves
+    every row that is due).
+
+    The first commit of a window sends the task to run after the window has closed, so every
+    commit of the window is visible to the sweep. The schedule's own sweep covers a lost send.
+    """
+    transaction.on_commit(partial(_wake, name, within))
 
 
-def _send(name: str, args: tuple) -> None:
+def _wake(name: str, within: float) -> None:
+    now = time.monotonic()
+    with _lock:
+        if now < _windows.get(name, float("-inf")):
+            return
+        _windows[name] = now + within
+    _send(name, (), countdown=within + WAKE_MARGIN_SECONDS)
+
+
+def _send(name: str, args: tuple, countdown: float | None = None) -> None:
     try:
         # Nobody waits on a result: no subscription to the result store (which may be away too).
-        app.send_task(name, args=args, ignore_result=True)
+        app.send_task(name, args=args, ignore_result=True, countdown=countdown)
     except Exception as error:  # the broker is away: the request that committed must not fail
         with _lock:
             _failures["unlogged"] += 1

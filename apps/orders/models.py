@@ -54,6 +54,9 @@ class Order(models.Model):
     # Paid and its confirmation email not sent yet: the outbox the email task drains.
     email_due = models.BooleanField(default=False, db_default=False)
     email_sent_at = models.DateTimeField(null=True, blank=True)
+    # Its payment authorization is to be voided (the order will never use it): the outbox the
+    # void task drains, so a void survives a broker outage or a crash after the commit.
+    void_due = models.BooleanField(default=False, db_default=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -69,6 +72,8 @@ class Order(models.Model):
             ),
             # The email task's scan: only the paid orders not yet confirmed.
             models.Index(fields=["id"], name="order_email_due_idx", condition=Q(email_due=True)),
+            # The void task's scan: only the orders whose authorization is still to be voided.
+            models.Index(fields=["id"], name="order_void_due_idx", condition=Q(void_due=True)),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(total__gte=0), name="order_total_non_negative"),

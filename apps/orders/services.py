@@ -21,7 +21,7 @@ from django.conf import settings
 from django.db import transaction
 
 from apps.catalog.cache import catalog_invalidate
-from apps.core.background import task_send_on_commit
+from apps.core.background import task_wake_on_commit
 from apps.core.db_functions import Refusal, db_call
 from apps.inventory.errors import InsufficientStock
 from apps.inventory.models import StockMovement
@@ -37,6 +37,9 @@ logger = logging.getLogger(__name__)
 
 PAYMENTS_VOID_TASK = "apps.orders.tasks.payments_void"
 ORDER_CONFIRMATIONS_TASK = "apps.orders.tasks.order_confirmations_send"
+# Both tasks sweep an outbox flag (void_due, email_due): a commit that sets one wakes its task to
+# run within this long (one send per process per window; the schedule covers a lost one).
+OUTBOX_WAKE_SECONDS = 1.0
 
 QUOTE_SQL = "SELECT orders_checkout_quote(%s, %s, %s::text[], %s::integer[], %s)"
 PLACE_SQL = (
@@ -140,6 +143,38 @@ def payments_void(references: Sequence[str]) -> None:
             provider.void(reference=reference)
 
 
+def payments_void_due(*, batch: int = 500) -> int:
+    """Void the authorization of every order marked ``void_due``, then clear its flag; return how
+    many orders were cleared. Raises on a provider failure, having cleared the ones voided.
+
+    At least once: a void is idempotent at the provider, so a crash between the void and the
+    clearing voids it again on the next run, and two runs at once may both void a reference.
+    """
+    cleared = 0
+    while True:
+        due = list(
+            Order.objects.filter(void_due=True)
+            .order_by("id")
+            .values_list("id", "payment_reference")[:batch]
+        )
+        voided = []
+        try:
+            for order_id, reference in due:
+                payments_void([reference])
+                voided.append(order_id)
+        finally:
+            if voided:
+                Order.objects.filter(pk__in=voided).update(void_due=False)
+        cleared += len(voided)
+        if len(due) < batch:
+            return cleared
+
+
+def payments_void_wake() -> None:
+    """Have the void task run soon after the commit that marked orders ``void_due``."""
+    task_wake_on_commit(PAYMENTS_VOID_TASK, within=OUTBOX_WAKE_SECONDS)
+
+
 def _void(payment: PaymentResult) -> None:
     """Let an authorization go that no order will use; the buyer's answer does not depend on it."""
     if not payment.ok:
@@ -156,10 +191,15 @@ def order_stock_return(orders: Sequence[tuple[int, str]], reason: str) -> None:
     """
     returned = stock_release_orders([order_id for order_id, _number in orders], reason=reason)
     numbers = [number for _id, number in orders]
+    order_stock_returned(numbers, reason, returned.crossed_zero, returned.product_slugs)
+
+
+def order_stock_returned(
+    numbers: list[str], reason: str, crossed_zero: bool, product_slugs: list[str]
+) -> None:
+    """Log the return and refresh the catalog once the transaction that returned units commits."""
     transaction.on_commit(
-        partial(
-            _after_stock_returned, numbers, reason, returned.crossed_zero, returned.product_slugs
-        )
+        partial(_after_stock_returned, numbers, reason, crossed_zero, product_slugs)
     )
 
 
@@ -179,11 +219,12 @@ def order_cancel(user, *, number: str) -> dict:
         raise OrderNotFound()
     was_pending = order.status == Order.Status.PENDING_PAYMENT
     order.transition_to(Order.Status.CANCELLED)
+    order.void_due = was_pending  # its payment may still come: the provider is told to drop it
     lines = [line_payload(*row[1:]) for row in order.lines.values_list(*LINE_COLUMNS)]
-    order.save(update_fields=["status", "updated_at"])
+    order.save(update_fields=["status", "void_due", "updated_at"])
     order_stock_return([(order.pk, order.number)], StockMovement.Reason.CANCEL)
-    if was_pending:  # its payment may still come: the provider is told to drop it
-        task_send_on_commit(PAYMENTS_VOID_TASK, [order.payment_reference])
+    if was_pending:
+        payments_void_wake()
     transaction.on_commit(metrics.ORDERS_CANCELLED.inc)
     return order_payload(order_as_row(order), lines)
 

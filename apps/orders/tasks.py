@@ -13,9 +13,14 @@ def order_confirmations_send() -> int:
 
 
 @app.task(**RETRY)
-def payments_void(references: list[str]) -> None:
-    """Void payment authorizations no order will use (idempotent at the provider)."""
-    services.payments_void(references)
+def payments_void(references: list[str] | None = None) -> int:
+    """Void the authorizations of the orders marked void_due (beat runs it; marking wakes it).
+
+    ``references``: what messages sent before the void outbox carry; voided first.
+    """
+    if references:
+        services.payments_void(references)
+    return services.payments_void_due()
 
 
 @app.task

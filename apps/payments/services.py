@@ -14,14 +14,17 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.core.background import task_send_on_commit
+from apps.core.background import task_wake_on_commit
+from apps.core.db_functions import Refusal, db_call
 from apps.inventory.models import StockMovement
 from apps.orders.errors import OrderNotFound
 from apps.orders.models import Order
 from apps.orders.services import (
     ORDER_CONFIRMATIONS_TASK,
-    PAYMENTS_VOID_TASK,
+    OUTBOX_WAKE_SECONDS,
     order_stock_return,
+    order_stock_returned,
+    payments_void_wake,
 )
 from apps.payments import metrics
 from apps.payments.models import PaymentEvent
@@ -29,6 +32,12 @@ from apps.payments.models import PaymentEvent
 Status = Order.Status
 Result = PaymentEvent.Result
 DUPLICATE = "duplicate"
+# apps/payments/sql/settle.sql: the webhook's whole transaction in one statement.
+SETTLE_SQL = "SELECT payments_settle(%s, %s, %s)"
+RETURN_REASONS = {
+    Status.EXPIRED: StockMovement.Reason.EXPIRED,
+    Status.PAYMENT_FAILED: StockMovement.Reason.PAYMENT_FAILED,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,57 +54,40 @@ def payment_settle(*, event_id: str, order_number: str, outcome: str) -> Settlem
     Raises ``OrderNotFound`` for an unknown order (nothing recorded).
     """
     try:
-        settlement = _settle(event_id, order_number, outcome)
-    except IntegrityError:  # the same event_id, sent for another order at the same moment
-        settlement = None
-    if settlement is None:  # seen before: report the order as it stands
+        done = db_call(SETTLE_SQL, [event_id, order_number, outcome])
+    except Refusal:  # not_found: the function's only refusal
+        raise OrderNotFound() from None
+    except IntegrityError:  # the same event_id, applied to another order at the same moment
         status = Order.objects.filter(number=order_number).values_list("status", flat=True)
-        settlement = Settlement(event_id, order_number, status.first() or "", DUPLICATE)
-    metrics.WEBHOOKS.labels(settlement.result).inc()
-    return settlement
+        done = {"result": DUPLICATE, "status": status.first() or ""}
+    if done["result"] != DUPLICATE:
+        _after_settled(order_number, done)
+    metrics.WEBHOOKS.labels(done["result"]).inc()
+    return Settlement(event_id, order_number, done["status"], done["result"])
 
 
-@transaction.atomic
-def _settle(event_id: str, order_number: str, outcome: str) -> Settlement | None:
-    order = Order.objects.select_for_update().filter(number=order_number).first()
-    if order is None:
-        raise OrderNotFound()
-    # Under the order's lock: a redelivery of this event waits here, then finds it stored.
-    if PaymentEvent.objects.filter(event_id=event_id).exists():
-        return None
-    result = _apply(order, outcome, timezone.now())
-    PaymentEvent.objects.create(
-        event_id=event_id, order=order, outcome=outcome, result=result, status=order.status
-    )
-    return Settlement(event_id, order.number, order.status, result)
+def _after_settled(number: str, done: dict) -> None:
+    """Queue what follows a settlement, once it is committed: void, email, catalog, metrics."""
+    status, result = done["status"], done["result"]
+    if result == Result.VOIDED:  # the function marked the order void_due
+        payments_void_wake()
+    if result == Result.APPLIED and status == Status.PAID:
+        task_wake_on_commit(ORDER_CONFIRMATIONS_TASK, within=OUTBOX_WAKE_SECONDS)
+    if done["returned"] is not None:
+        returned = done["returned"]
+        order_stock_returned(
+            [number], RETURN_REASONS[status], returned["crossed_zero"], returned["product_slugs"]
+        )
+    lag = done["lag"]
 
+    def count() -> None:
+        if result == Result.APPLIED:
+            metrics.RESERVATIONS_SETTLED.labels(status).inc()
+        if lag is not None:
+            metrics.RESERVATIONS_EXPIRED.inc()
+            metrics.EXPIRY_LAG.observe(max(0.0, lag))
 
-def _apply(order: Order, outcome: str, now: datetime) -> str:
-    """Move a locked order by ``outcome``; return what that did (a PaymentEvent.Result)."""
-    succeeded = outcome == PaymentEvent.Outcome.SUCCEEDED
-    if order.status != Status.PENDING_PAYMENT:
-        if succeeded and order.status not in (Status.PAID, Status.FULFILLED):
-            task_send_on_commit(PAYMENTS_VOID_TASK, [order.payment_reference])
-            return Result.VOIDED  # money for an order that no longer waits for it
-        return Result.IGNORED
-    if succeeded and order.expires_at is not None and now >= order.expires_at:
-        # Late: the task had not come round yet. The units go back as they would have.
-        _expire([order], now)
-        task_send_on_commit(PAYMENTS_VOID_TASK, [order.payment_reference])
-        return Result.VOIDED
-    if succeeded:
-        order.transition_to(Status.PAID)
-        order.email_due = True
-        order.save(update_fields=["status", "email_due", "updated_at"])
-        task_send_on_commit(ORDER_CONFIRMATIONS_TASK)
-    else:
-        order.transition_to(Status.PAYMENT_FAILED)
-        order.save(update_fields=["status", "updated_at"])
-        order_stock_return([(order.pk, order.number)], StockMovement.Reason.PAYMENT_FAILED)
-    transaction.on_commit(
-        lambda status=order.status: metrics.RESERVATIONS_SETTLED.labels(status).inc()
-    )
-    return Result.APPLIED
+    transaction.on_commit(count)
 
 
 def _expire(orders: list[Order], now: datetime) -> None:
@@ -103,7 +95,7 @@ def _expire(orders: list[Order], now: datetime) -> None:
     for order in orders:
         order.transition_to(Status.EXPIRED)
     Order.objects.filter(pk__in=[order.pk for order in orders]).update(
-        status=Status.EXPIRED, updated_at=now
+        status=Status.EXPIRED, updated_at=now, void_due=True
     )
     order_stock_return([(o.pk, o.number) for o in orders], StockMovement.Reason.EXPIRED)
     lags = [(now - order.expires_at).total_seconds() for order in orders if order.expires_at]
@@ -141,9 +133,9 @@ def _expire_batch(size: int) -> int:
         Order.objects.select_for_update(skip_locked=True)
         .filter(status=Status.PENDING_PAYMENT, expires_at__lte=now)
         .order_by("expires_at")
-        .only("id", "number", "status", "expires_at", "payment_reference")[:size]
+        .only("id", "number", "status", "expires_at")[:size]
     )
     if orders:
         _expire(orders, now)
-        task_send_on_commit(PAYMENTS_VOID_TASK, [order.payment_reference for order in orders])
+        payments_void_wake()
     return len(orders)

@@ -455,6 +455,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = env(
 # Every schedule entry is a thin task over a service; each is safe to run twice or late.
 PAYMENT_EXPIRY_INTERVAL_SECONDS = env.float("PAYMENT_EXPIRY_INTERVAL_SECONDS", default=10.0)
 ORDER_EMAIL_INTERVAL_SECONDS = env.float("ORDER_EMAIL_INTERVAL_SECONDS", default=10.0)
+PAYMENT_VOID_INTERVAL_SECONDS = env.float("PAYMENT_VOID_INTERVAL_SECONDS", default=10.0)
 CELERY_BEAT_SCHEDULE = {
     "reservations-expire": {
         "task": "apps.payments.tasks.reservations_expire",
@@ -463,6 +464,10 @@ CELERY_BEAT_SCHEDULE = {
     "order-confirmations-send": {
         "task": "apps.orders.tasks.order_confirmations_send",
         "schedule": ORDER_EMAIL_INTERVAL_SECONDS,
+    },
+    "payments-void": {
+        "task": "apps.orders.tasks.payments_void",
+        "schedule": PAYMENT_VOID_INTERVAL_SECONDS,
     },
     "idempotency-keys-purge": {
         "task": "apps.orders.tasks.idempotency_keys_purge",

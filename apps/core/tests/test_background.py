@@ -1,11 +1,16 @@
-"""The Celery app: what services send by name exists, the schedule runs real tasks, URLs."""
+"""The Celery app: what services wake by name exists, wake-ups coalesce, the schedule, URLs."""
 
+import contextlib
 import os
 import subprocess
 import sys
+import time
+import uuid
 
 from django.conf import settings
+from django.db import transaction
 
+from apps.core import background
 from apps.orders.services import ORDER_CONFIRMATIONS_TASK, PAYMENTS_VOID_TASK
 from config.celery import app
 from config.settings.base import celery_redis_url
@@ -76,3 +81,40 @@ def test_a_broker_away_never_fails_the_sender_and_is_logged_once_per_interval():
 
 def test_each_line_counts_what_was_lost_since_the_last():
     assert len(sends_with_the_broker_away(3, log_seconds=0)) == 3
+
+
+def queued(name: str) -> int:
+    """How many messages for task ``name`` wait in the broker's default queue (then drop them)."""
+    import json
+
+    import redis
+
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    key = settings.CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] + "celery"
+    mine = [raw for raw in client.lrange(key, 0, -1) if json.loads(raw)["headers"]["task"] == name]
+    for raw in mine:
+        client.lrem(key, 1, raw)
+    client.close()
+    return len(mine)
+
+
+def test_wake_ups_within_a_window_make_one_send_after_it(db, django_capture_on_commit_callbacks):
+    name = f"tests.wake.{uuid.uuid4().hex}"
+    with django_capture_on_commit_callbacks(execute=True):
+        for _ in range(20):
+            background.task_wake_on_commit(name, within=0.5)
+
+    assert queued(name) == 1
+    time.sleep(0.6)
+    with django_capture_on_commit_callbacks(execute=True):
+        background.task_wake_on_commit(name, within=0.5)
+    assert queued(name) == 1
+
+
+def test_a_rolled_back_transaction_wakes_nothing(transactional_db):
+    name = f"tests.wake.{uuid.uuid4().hex}"
+    with contextlib.suppress(RuntimeError), transaction.atomic():
+        background.task_wake_on_commit(name, within=0.5)
+        raise RuntimeError("rolled back")
+
+    assert queued(name) == 0

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.usefixtures("deferred")
 
 
 def sent_tasks(callbacks) -> list[str]:
-    """The task names queued by on-commit callbacks (``task_send_on_commit``)."""
+    """The task names queued by on-commit callbacks (``task_wake_on_commit``)."""
     return [cb.args[0] for cb in callbacks if getattr(cb, "args", None)]
 
 
@@ -123,6 +123,7 @@ class TestOutcomes:
         assert late.json()["result"] == "voided"
         assert late.json()["status"] == "payment_failed"
         assert PAYMENTS_VOID_TASK in sent_tasks(callbacks)
+        assert Order.objects.get(pk=order.pk).void_due
         assert PaymentEvent.objects.get(event_id="evt-late").result == "voided"
         assert shop.stock(0) == 10
 
@@ -138,6 +139,7 @@ class TestOutcomes:
         assert late.json()["status"] == "expired" and late.json()["result"] == "voided"
         assert shop.stock(0) == 10
         assert PAYMENTS_VOID_TASK in sent_tasks(callbacks)
+        assert Order.objects.get(pk=order.pk).void_due
 
     def test_out_of_order_events_settle_on_the_first_that_arrives(self, shop):
         order = pending_order(shop)
@@ -162,7 +164,17 @@ class TestOutcomes:
         assert response.status_code == 200 and response.json()["status"] == "cancelled"
         assert shop.stock(0) == 10
         assert PAYMENTS_VOID_TASK in sent_tasks(callbacks)
+        assert Order.objects.get(pk=order.pk).void_due
         assert webhook(event(order.number, "succeeded")).json()["result"] == "voided"
+
+    def test_a_paid_order_is_never_marked_for_a_void(self, shop):
+        order = pending_order(shop)
+
+        webhook(event(order.number, "succeeded"))
+        again = webhook(event(order.number, "succeeded"))
+
+        assert again.json()["result"] == "ignored"
+        assert not Order.objects.get(pk=order.pk).void_due
 
 
 class TestBadInput:
