@@ -1,12 +1,13 @@
-"""Wake background tasks by name, after the commit: services never import the tasks that wrap them.
+"""Queue background tasks by name, after the commit: services never import the tasks that wrap them.
 
-Every task a commit asks for sweeps rows that carry their own "due" state (an outbox flag, an
-expiry time), so a wake-up carries no data and one serves every commit of its window: a send
-costs milliseconds of CPU, which a webhook or a checkout under a flash sale cannot spare per
-request. It is sent on commit: a transaction that rolls back wakes nothing, and the sweep never
-runs before the rows are visible. Sending never fails the request that committed: with the
-broker away a wake-up is lost, a warning is logged once per ``TASK_SEND_FAILURE_LOG_SECONDS``
-with how many were lost, and the schedule's own sweep does the work a little later.
+What a request asks of the worker is a sweep over rows that carry their own "due" state (an outbox
+flag, an expiry time), so a wake-up carries no data and one serves every commit of its window: a
+send costs milliseconds of CPU, which a webhook or a checkout under a flash sale cannot spare per
+request. Only a staff job (one row, a few a day) is sent with its id. Everything is sent on
+commit: a transaction that rolls back asks for nothing, and no task runs before its rows are
+visible. Sending never fails the request that committed: with the broker away a message is lost,
+a warning is logged once per ``TASK_SEND_FAILURE_LOG_SECONDS`` with how many were lost, and the
+schedule's own sweep does the work a little later.
 """
 
 import logging
@@ -25,6 +26,14 @@ _failures = {"last_logged": float("-inf"), "unlogged": 0}
 _windows: dict[str, float] = {}  # task name -> end of its wake-up window (monotonic)
 # A woken sweep starts this long after its window closes: the worker's clock may differ a little.
 WAKE_MARGIN_SECONDS = 0.2
+
+
+def task_send_on_commit(name: str, *args) -> None:
+    """Queue task ``name`` with ``args`` once the current transaction commits.
+
+    For a task about one row that records its own state (a staff job): rare, so a send each.
+    """
+    transaction.on_commit(partial(_send, name, args))
 
 
 def task_wake_on_commit(name: str, *, within: float) -> None:

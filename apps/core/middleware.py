@@ -53,7 +53,9 @@ def body_bounded(get_response: Callable[[HttpRequest], HttpResponse]):
             length = -1
         if length < 0:
             return json_error("bad_request", "Content-Length is not a length.", 400, CLOSE)
-        limit = settings.REQUEST_BODY_MAX_BYTES
+        limit = settings.REQUEST_BODY_MAX_BYTES_BY_PATH.get(
+            request.path_info, settings.REQUEST_BODY_MAX_BYTES
+        )
         if length > limit:
             detail = f"The request body is {length:,} bytes; at most {limit:,} are accepted."
             return json_error("request_too_large", detail, 413, CLOSE)

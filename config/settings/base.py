@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "apps.cart",
     "apps.orders",
     "apps.payments",
+    "apps.jobs",
 ]
 
 MIDDLEWARE = [
@@ -250,6 +251,19 @@ REST_FRAMEWORK = {
 }
 
 SPECTACULAR_SETTINGS = {
+    # Two "status" choice sets, an order's and a job's: named, or drf-spectacular warns.
+    "ENUM_NAME_OVERRIDES": {
+        "OrderStatusEnum": [
+            "placed",
+            "pending_payment",
+            "paid",
+            "fulfilled",
+            "cancelled",
+            "payment_failed",
+            "expired",
+        ],
+        "JobStatusEnum": ["queued", "running", "done", "failed"],
+    },
     "TITLE": "shopfast API",
     "DESCRIPTION": (
         "Catalog, cart, checkout and orders for a high-traffic shop.\n\n"
@@ -280,6 +294,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "checkout", "description": "Place an order, idempotently."},
         {"name": "orders", "description": "The signed-in user's orders."},
         {"name": "payments", "description": "Webhooks of the payment provider (signed)."},
+        {"name": "imports", "description": "Staff: catalog, stock and price files as jobs."},
         {"name": "ops", "description": "Probes for load balancers and orchestrators."},
     ],
 }
@@ -474,4 +489,24 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
     "carts-purge": {"task": "apps.cart.tasks.carts_purge", "schedule": 3600.0},
+    "import-jobs-reap": {
+        "task": "apps.jobs.tasks.import_jobs_reap",
+        "schedule": env.float("IMPORT_REAP_INTERVAL_SECONDS", default=30.0),
+    },
 }
+
+# --- Staff jobs (imports over the API) ------------------------------------------------------------
+# Uploads are streamed here and read by the worker: a folder both see (the same host, or a shared
+# volume). The rejected rows of each job stay beside them as <id>.errors.csv.
+IMPORT_DIR = env(
+    "IMPORT_DIR",
+    default=str(Path(env("SHOPFAST_DATA_DIR", default=str(BASE_DIR / ".data"))) / "imports"),
+)
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=1 << 30)  # a 1 GiB upload at most
+# A running job that has not reported progress for this long lost its worker: it is failed.
+IMPORT_STALE_SECONDS = env.int("IMPORT_STALE_SECONDS", default=120)
+IMPORT_TIME_LIMIT_SECONDS = env.int("IMPORT_TIME_LIMIT_SECONDS", default=3600)
+# Rows per transaction of an import job (0: the importer's own, as the commands use).
+IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=0)
+# Bodies larger than REQUEST_BODY_MAX_BYTES are refused before they are read, but for these paths.
+REQUEST_BODY_MAX_BYTES_BY_PATH = {"/api/v1/imports/": IMPORT_MAX_BYTES}

@@ -1,0 +1,70 @@
+"""Sales reports as staff jobs: the ``sales_report`` command's rows, written by the worker."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.db import DatabaseError, transaction
+from django.utils import timezone
+
+from apps.core.background import task_send_on_commit
+from apps.jobs.errors import ReportJobNotFound
+from apps.jobs.models import ReportJob
+from apps.jobs.services import import_dir
+from apps.orders.reports import csv_write, json_write, sales_rows
+
+REPORT_TASK = "apps.jobs.tasks.report_job_run"
+Status = ReportJob.Status
+
+
+def report_path(job: ReportJob) -> Path:
+    return import_dir() / f"{job.pk}.sales.{job.format}"
+
+
+def report_job_create(user, *, first_day, last_day, format: str) -> ReportJob:
+    job = ReportJob.objects.create(
+        created_by=user, first_day=first_day, last_day=last_day, format=format
+    )
+    task_send_on_commit(REPORT_TASK, str(job.pk))
+    return job
+
+
+def report_job_detail(job_id) -> ReportJob:
+    job = ReportJob.objects.filter(pk=job_id).first()
+    if job is None:
+        raise ReportJobNotFound()
+    return job
+
+
+def report_job_run(job_id: str) -> None:
+    """Write the report of a queued job; a job found running again had its worker die."""
+    with transaction.atomic():
+        job = ReportJob.objects.select_for_update().filter(pk=job_id).first()
+        if job is None or job.status in (Status.DONE, Status.FAILED):
+            return
+        if job.status == Status.RUNNING:  # the worker that wrote it died: write it afresh
+            report_path(job).unlink(missing_ok=True)
+        job.status = Status.RUNNING
+        job.save(update_fields=["status"])
+    path = report_path(job)
+    partial = path.with_suffix(path.suffix + ".part")
+    try:
+        with partial.open("w", newline="", encoding="utf-8") as out:
+            rows = sales_rows(job.first_day, job.last_day)
+            if job.format == ReportJob.Format.CSV:
+                count = csv_write(rows, out, lambda row: None)
+            else:
+                period = {"from": job.first_day.isoformat(), "to": job.last_day.isoformat()}
+                count = json_write(rows, out, lambda row: None, period)
+        partial.replace(path)  # whole or absent: a download never sees half a report
+    except (DatabaseError, OSError) as error:
+        partial.unlink(missing_ok=True)
+        _finish(job, Status.FAILED, str(error))
+        return
+    job.rows = count
+    _finish(job, Status.DONE, f"{count} rows")
+
+
+def _finish(job: ReportJob, status: str, message: str) -> None:
+    job.status, job.message, job.finished_at = status, message, timezone.now()
+    job.save()
