@@ -1,6 +1,7 @@
 from django.urls import path
 
 from apps.catalog.cache import categories_spec, product_detail_spec, product_list_spec
+from apps.catalog.staff_api import PricesWriteView, ProductWriteView
 from apps.catalog.views import CategoryListView, ProductDetailView, ProductListView
 from apps.core.caching.responses import cached_response
 
@@ -22,4 +23,6 @@ urlpatterns = [
         cached_response(product_detail_spec)(ProductDetailView.as_view()),
         name="product-detail",
     ),
+    path("admin/products/", ProductWriteView.as_view(), name="admin-product-write"),
+    path("admin/prices/", PricesWriteView.as_view(), name="admin-prices-write"),
 ]

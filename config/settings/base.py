@@ -295,6 +295,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "orders", "description": "The signed-in user's orders."},
         {"name": "payments", "description": "Webhooks of the payment provider (signed)."},
         {"name": "imports", "description": "Staff: catalog, stock and price files as jobs."},
+        {"name": "admin", "description": "Staff: catalog writes (products, variants, prices)."},
         {"name": "ops", "description": "Probes for load balancers and orchestrators."},
     ],
 }
