@@ -3,7 +3,7 @@
 UV = $(shell scripts/ensure-uv)
 RUN = $(UV) run --frozen
 
-.PHONY: help serve test sync lint format seed bench contract perf-compare perf-checkout perf-gate perf-regressions perf-gate-regression test-pgbouncer sql-check import-bench import-bench-small
+.PHONY: help serve test sync lint format seed bench contract perf-compare perf-checkout perf-gate perf-regressions perf-gate-regression test-pgbouncer sql-check import-bench import-bench-small import-api
 
 help: ## list the targets
 	@awk -F ':.*## ' '/^[a-z][a-z0-9-]*:.*## / {printf "  make %-22s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -62,3 +62,7 @@ import-bench: sync ## 1,000,000-row catalog, stock and price imports as commands
 
 import-bench-small: sync ## the same on 50,000 rows, plus COPY + SQL vs the ORM bulk API on 20,000
 	$(RUN) python -m perf.import_bench --rows 50000 --baseline-rows 1000 --compare-rows 20000 --no-gate
+
+
+import-api: sync ## 1,000,000 catalog rows through POST /api/v1/imports/ and the worker: time, rows/s, peak RSS of web and worker
+	$(RUN) python -m perf.import_api --rows $${ROWS:-1000000}
