@@ -74,6 +74,8 @@ class ReportJob(models.Model):
     rows = models.PositiveIntegerField(null=True, blank=True)
     message = models.TextField(blank=True, default="")
     created_at = models.DateTimeField(auto_now_add=True)
+    # A report past REPORT_TIME_LIMIT_SECONDS since this was killed by its worker, or lost with it.
+    started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True)
 
     def __str__(self) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
+from django.conf import settings
 from django.db import DatabaseError, transaction
 from django.utils import timezone
 
@@ -14,6 +16,7 @@ from apps.jobs.services import import_dir
 from apps.orders.reports import csv_write, json_write, sales_rows
 
 REPORT_TASK = "apps.jobs.tasks.report_job_run"
+REAP_GRACE = 60  # seconds past the limit: the worker's own hard limit has struck by then
 Status = ReportJob.Status
 
 
@@ -44,8 +47,8 @@ def report_job_run(job_id: str) -> None:
             return
         if job.status == Status.RUNNING:  # the worker that wrote it died: write it afresh
             report_path(job).unlink(missing_ok=True)
-        job.status = Status.RUNNING
-        job.save(update_fields=["status"])
+        job.status, job.started_at = Status.RUNNING, timezone.now()
+        job.save(update_fields=["status", "started_at"])
     path = report_path(job)
     partial = path.with_suffix(path.suffix + ".part")
     try:
@@ -68,3 +71,14 @@ def report_job_run(job_id: str) -> None:
 def _finish(job: ReportJob, status: str, message: str) -> None:
     job.status, job.message, job.finished_at = status, message, timezone.now()
     job.save()
+
+
+def report_jobs_reap() -> int:
+    """Fail the reports still running past their time limit: their worker is gone; how many."""
+    cutoff = timezone.now() - timedelta(seconds=settings.REPORT_TIME_LIMIT_SECONDS + REAP_GRACE)
+    lost = ReportJob.objects.filter(status=Status.RUNNING, started_at__lt=cutoff)
+    return lost.update(
+        status=Status.FAILED,
+        message="The worker stopped while writing the report: ask for it again.",
+        finished_at=timezone.now(),
+    )

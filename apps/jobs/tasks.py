@@ -17,12 +17,18 @@ def import_job_run(job_id: str) -> None:
 
 
 @app.task
-def import_jobs_reap() -> int:
-    """Fail the import jobs whose worker stopped."""
-    return services.import_jobs_reap()
+def jobs_reap() -> int:
+    """Fail the import and report jobs whose worker stopped."""
+    return services.import_jobs_reap() + reports.report_jobs_reap()
 
 
-@app.task(autoretry_for=(Exception,), retry_backoff=True, max_retries=3)
+@app.task(
+    autoretry_for=(Exception,),
+    retry_backoff=True,
+    max_retries=3,
+    soft_time_limit=settings.REPORT_TIME_LIMIT_SECONDS,
+    time_limit=settings.REPORT_TIME_LIMIT_SECONDS + 30,
+)
 def report_job_run(job_id: str) -> None:
     """Write a queued sales report (idempotent: a rerun writes the same file)."""
     reports.report_job_run(job_id)

@@ -490,8 +490,8 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": 3600.0,
     },
     "carts-purge": {"task": "apps.cart.tasks.carts_purge", "schedule": 3600.0},
-    "import-jobs-reap": {
-        "task": "apps.jobs.tasks.import_jobs_reap",
+    "jobs-reap": {
+        "task": "apps.jobs.tasks.jobs_reap",
         "schedule": env.float("IMPORT_REAP_INTERVAL_SECONDS", default=30.0),
     },
 }
@@ -507,6 +507,8 @@ IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=1 << 30)  # a 1 GiB uploa
 # A running job that has not reported progress for this long lost its worker: it is failed.
 IMPORT_STALE_SECONDS = env.int("IMPORT_STALE_SECONDS", default=120)
 IMPORT_TIME_LIMIT_SECONDS = env.int("IMPORT_TIME_LIMIT_SECONDS", default=3600)
+# A sales report is one query: past this its worker stops it, and the reaper fails it.
+REPORT_TIME_LIMIT_SECONDS = env.int("REPORT_TIME_LIMIT_SECONDS", default=600)
 # Rows per transaction of an import job (0: the importer's own, as the commands use).
 IMPORT_BATCH_SIZE = env.int("IMPORT_BATCH_SIZE", default=0)
 # Bodies larger than REQUEST_BODY_MAX_BYTES are refused before they are read, but for these paths.

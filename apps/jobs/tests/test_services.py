@@ -1,13 +1,14 @@
-"""Import jobs delivered twice or left by a dead worker, in process (the worker test kills one)."""
+"""Jobs delivered twice or left by a dead worker, in process (the worker tests kill a real one)."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from apps.accounts.tests.factories import UserFactory
-from apps.jobs.models import ImportJob
+from apps.jobs.models import ImportJob, ReportJob
+from apps.jobs.reports import report_job_create, report_jobs_reap
 from apps.jobs.services import import_job_create, import_job_run, import_jobs_reap
 
 STOCK = b"sku,warehouse,quantity\nSKU-00,main,5\n"
@@ -63,3 +64,22 @@ def test_a_finished_job_delivered_again_is_left_as_it_is(job):
     import_job_run(str(job.pk))
 
     assert ImportJob.objects.get(pk=job.pk).message == "1 row"
+
+
+def test_the_reaper_fails_a_report_running_past_its_time_limit_only(db, settings):
+    settings.REPORT_TIME_LIMIT_SECONDS = 600
+    user = UserFactory(is_staff=True)
+    lost, busy = (
+        report_job_create(user, first_day=date(2026, 1, 1), last_day=date(2026, 1, 2), format="csv")
+        for _ in range(2)
+    )
+    now = timezone.now()
+    ReportJob.objects.filter(pk=lost.pk).update(
+        status="running", started_at=now - timedelta(hours=1)
+    )
+    ReportJob.objects.filter(pk=busy.pk).update(status="running", started_at=now)
+
+    assert report_jobs_reap() == 1
+
+    assert ReportJob.objects.get(pk=lost.pk).status == "failed"
+    assert ReportJob.objects.get(pk=busy.pk).status == "running"
