@@ -140,6 +140,18 @@ class PricesWriteView(APIView):
         ),
         request=PricesWrite,
         responses={200: PricesWritten, 400: INVALID, **STAFF_ONLY},
+        examples=[
+            OpenApiExample(
+                "two prices",
+                {
+                    "prices": [
+                        {"sku": "TRAIL-42", "price": "79.90"},
+                        {"sku": "TRAIL-43", "price": "79.90"},
+                    ]
+                },
+                request_only=True,
+            )
+        ],
         tags=["admin"],
     )
     def post(self, request):
