@@ -3,22 +3,14 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from apps.accounts.tests.clients import client_for
 from apps.accounts.tests.factories import UserFactory
 from apps.catalog.models import Product, Variant
 
 PRODUCTS = "/api/v1/admin/products/"
 PRICES = "/api/v1/admin/prices/"
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
 
 
 @pytest.fixture

@@ -5,23 +5,14 @@ from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
+from apps.accounts.tests.clients import client_for
 from apps.accounts.tests.factories import UserFactory
 from apps.jobs.models import ImportJob
 from apps.jobs.services import IMPORT_TASK
 
 URL = "/api/v1/imports/"
 STOCK = b"sku,warehouse,quantity\nSKU-00,main,5\nSKU-01,main,7\n"
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
 
 
 @pytest.fixture

@@ -3,22 +3,13 @@
 import json
 
 import pytest
-from rest_framework.authtoken.models import Token
-from rest_framework.test import APIClient
 
+from apps.accounts.tests.clients import client_for
 from apps.accounts.tests.factories import UserFactory
 from apps.jobs.models import ReportJob
 from apps.jobs.reports import REPORT_TASK, report_job_run
 
 URL = "/api/v1/reports/sales/"
-
-
-def client_for(user) -> APIClient:
-    client = APIClient()
-    if user is not None:
-        token, _ = Token.objects.get_or_create(user=user)
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
-    return client
 
 
 @pytest.fixture
