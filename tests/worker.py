@@ -50,6 +50,7 @@ def worker_env(folder: Path, **env: str) -> dict[str, str]:
         "DATABASE_URL": database_url_of(connection.settings_dict),
         "REDIS_URL": settings.CACHES["default"]["LOCATION"],
         "CACHE_KEY_PREFIX": settings.CACHES["default"]["KEY_PREFIX"],
+        "CACHALOT_KEY_PREFIX": settings.CACHES["cachalot"]["KEY_PREFIX"],
         "CELERY_BEAT_SCHEDULE_FILENAME": str(folder / "beat"),
         "PAYMENT_EXPIRY_INTERVAL_SECONDS": "0.5",
         "ORDER_EMAIL_INTERVAL_SECONDS": "0.5",

@@ -29,7 +29,12 @@ CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = CELERY_BROKER_TRANSPORT_OPTIONS
 # The same namespace as a production-settings server on the test database (tests/live_server.py):
 # writes made here must void the ORM results it cached, and a rerun must not find the last run's.
 _test_db = DATABASES["default"]["TEST"]["NAME"] or "test_" + DATABASES["default"]["NAME"]
-CACHES["cachalot"]["KEY_PREFIX"] = f"{CACHES['default']['KEY_PREFIX']}:orm:{_test_db}"
+# A worker started by the tests runs these settings on the test database itself: it is told the
+# test process's namespace (tests/worker.py), or it would derive "test_test_..." and the two would
+# never void each other's entries (an import wrote rows the test process then did not see).
+CACHES["cachalot"]["KEY_PREFIX"] = env(
+    "CACHALOT_KEY_PREFIX", default=f"{CACHES['default']['KEY_PREFIX']}:orm:{_test_db}"
+)
 # Cachalot stays on, as in production; conftest.py empties its store before each test.
 CACHE_L2_TTL_SECONDS = 300
 
