@@ -46,6 +46,7 @@ from perf.harness import (
     start_worker,
     stop_server,
     wait_ready,
+    wait_worker_ready,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -293,6 +294,7 @@ def deferred_sale_run(
     worker = start_worker(out / "worker.log", worker_env)
     try:
         wait_ready(server, port, out / "granian-deferred.log")
+        wait_worker_ready(worker, out / "worker.log")
         locust_env = {
             **env,
             "DEFERRED_SKU": gate_deferred.SKU,

@@ -257,6 +257,20 @@ def wait_ready(server: subprocess.Popen, port: int, log_path: Path, timeout: flo
     raise CompareError(f"granian not ready after {timeout:g}s:\n{log_path.read_text()[-3000:]}")
 
 
+def wait_worker_ready(worker: subprocess.Popen, log_path: Path, timeout: float = 60) -> None:
+    """Wait until the Celery worker answers a ping: its boot (Django, beat, two prefork children:
+    seconds of CPU on 2 cores) must not overlap a measured run."""
+    from config.celery import app
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if worker.poll() is not None:
+            raise CompareError(f"the worker exited early:\n{log_path.read_text()[-3000:]}")
+        if app.control.ping(timeout=0.5):
+            return
+    raise CompareError(f"the worker not ready after {timeout:g}s:\n{log_path.read_text()[-3000:]}")
+
+
 @contextmanager
 def server_running(args, log_name: str) -> Iterator[int]:
     """Run the app server for the block (this process's environment); yield its port."""
