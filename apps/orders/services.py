@@ -175,6 +175,11 @@ def payments_void_wake() -> None:
     task_wake_on_commit(PAYMENTS_VOID_TASK, within=OUTBOX_WAKE_SECONDS)
 
 
+def order_confirmations_wake() -> None:
+    """Have the email task run soon after the commit that marked orders ``email_due``."""
+    task_wake_on_commit(ORDER_CONFIRMATIONS_TASK, within=OUTBOX_WAKE_SECONDS)
+
+
 def _void(payment: PaymentResult) -> None:
     """Let an authorization go that no order will use; the buyer's answer does not depend on it."""
     if not payment.ok:

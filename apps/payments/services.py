@@ -14,14 +14,12 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from apps.core.background import task_wake_on_commit
 from apps.core.db_functions import Refusal, db_call
 from apps.inventory.models import StockMovement
 from apps.orders.errors import OrderNotFound
 from apps.orders.models import Order
 from apps.orders.services import (
-    ORDER_CONFIRMATIONS_TASK,
-    OUTBOX_WAKE_SECONDS,
+    order_confirmations_wake,
     order_stock_return,
     order_stock_returned,
     payments_void_wake,
@@ -72,7 +70,7 @@ def _after_settled(number: str, done: dict) -> None:
     if result == Result.VOIDED:  # the function marked the order void_due
         payments_void_wake()
     if result == Result.APPLIED and status == Status.PAID:
-        task_wake_on_commit(ORDER_CONFIRMATIONS_TASK, within=OUTBOX_WAKE_SECONDS)
+        order_confirmations_wake()
     if done["returned"] is not None:
         returned = done["returned"]
         order_stock_returned(
