@@ -1,5 +1,7 @@
 """The staff catalog write API: the importers' rules, all or nothing, fresh reads, fixed queries."""
 
+from decimal import Decimal
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -163,3 +165,28 @@ def test_a_malformed_body_is_a_400_and_writes_nothing(staff, body):
     assert response.status_code == 400, response.content
     assert response.json()["code"] in ("invalid", "parse_error")
     assert not Product.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        (b"{not json", None),
+        (b'{"prices": "abc"}', "prices"),
+        (b'{"prices": []}', "prices"),
+        (b'{"prices": [{"sku": "TRAIL-SHOE-0"}]}', "prices"),
+        (b'{"prices": [{"sku": "TRAIL-SHOE-0", "price": "abc"}]}', "prices[0].price"),
+        (b'{"prices": [{"sku": "TRAIL-SHOE-0", "price": "-1"}]}', "prices[0].price"),
+        (b'{"prices": [{"sku": "TRAIL-SHOE-0", "price": "1"}, {"sku": "TRAIL-SHOE-0", '
+         b'"price": "2"}]}', "prices[1].sku"),
+    ],
+)  # fmt: skip
+def test_a_malformed_price_list_is_a_400_and_changes_no_price(staff, body, field):
+    staff.post(PRODUCTS, product(), format="json")
+
+    response = staff.post(PRICES, body, content_type="application/json")
+
+    assert response.status_code == 400, response.content
+    assert response.json()["code"] in ("invalid", "parse_error")
+    if field:
+        assert field in response.json()["fields"], response.json()
+    assert set(Variant.objects.values_list("price", flat=True)) == {Decimal("89.90")}
