@@ -21,13 +21,14 @@ from decimal import Decimal
 from typing import Any
 
 from cachalot.api import cachalot_disabled
-from django.db import DEFAULT_DB_ALIAS, connection
+from django.db import connections
 from django.db.models.sql import Query
 from django.db.models.sql.compiler import MULTI, SQLCompiler
 
 from apps.catalog.keyset import PRICE_ORDERINGS, PRODUCT_ORDERINGS
 from apps.catalog.models import SEARCH_CONFIG, Product
 from apps.core.keyset import Cursor, Page, page_of
+from apps.core.routing import read_alias
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _SELECT = (
@@ -124,7 +125,9 @@ class _GivenSQLCompiler(SQLCompiler):
     """Run SQL assembled here through the ORM's ``execute_sql``: Silk records it, with EXPLAIN."""
 
     def __init__(self, sql: str, params: list[Any]) -> None:
-        super().__init__(Query(Product), connection, DEFAULT_DB_ALIAS)
+        # The replica when the request may read from it (apps.core.routing), else the primary.
+        alias = read_alias(Product)
+        super().__init__(Query(Product), connections[alias], alias)
         self.has_extra_select = False
         self._given = (sql, params)
 

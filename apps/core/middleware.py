@@ -4,9 +4,10 @@ from collections.abc import Callable
 from contextlib import suppress
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection
+from django.db import InterfaceError, OperationalError, connection, connections
 from django.http import HttpRequest, HttpResponse
 
+from apps.core import routing
 from apps.core.exceptions import json_error
 from apps.core.outages import Outage
 
@@ -90,16 +91,28 @@ class DatabaseOutageMiddleware:
     def process_exception(self, request: HttpRequest, exception: Exception):
         if not isinstance(exception, (OperationalError, InterfaceError)):
             return None
-        if not _connection_lost() and _answers():
+        if _replica_lost():
+            # The replica went away under this request: the next ones read from the primary.
+            routing.REPLICA_HEALTH.failed(exception)
+        elif not _lost(connection) and _answers():
             return None  # a query that failed on its own merits: a real 500
-        DATABASE_OUTAGE.failed(exception)
+        else:
+            DATABASE_OUTAGE.failed(exception)
         retry = {"Retry-After": str(settings.DATABASE_RETRY_AFTER_SECONDS)}
         return json_error("service_unavailable", "The database is unavailable; retry.", 503, retry)
 
 
-def _connection_lost() -> bool:
-    """True when the request's own connection broke (the database went away under it)."""
-    raw = connection.connection
+def _replica_lost() -> bool:
+    """True when the request's replica connection, opened, broke."""
+    if not routing.replica_configured():
+        return False
+    raw = connections[routing.REPLICA].connection
+    return raw is not None and (raw.closed or getattr(raw, "broken", False))
+
+
+def _lost(wrapper) -> bool:
+    """True when this connection broke (its database went away under the request)."""
+    raw = wrapper.connection
     return raw is None or raw.closed or getattr(raw, "broken", False)
 
 

@@ -58,6 +58,7 @@ MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
     "apps.core.middleware.body_bounded",
     "apps.core.middleware.DatabaseOutageMiddleware",
+    "apps.core.routing.read_routing",
     "apps.core.middleware.content_security_policy",
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -120,6 +121,27 @@ if env.bool("DB_POOL", default=False):
         "min_size": env.int("DB_POOL_MIN", default=2),
         "max_size": env.int("DB_POOL_MAX", default=8),
     }
+# A streaming replica for catalog and order-history reads (apps/core/routing.py); unset: one
+# database. Same options as the primary; it is skipped when it lags, stops streaming or is away.
+DATABASE_REPLICA_URL = env("DATABASE_REPLICA_URL", default="")
+DATABASE_REPLICA_MAX_LAG_SECONDS = env.float("DATABASE_REPLICA_MAX_LAG_SECONDS", default=2.0)
+DATABASE_REPLICA_CHECK_SECONDS = env.float("DATABASE_REPLICA_CHECK_SECONDS", default=1.0)
+# How long a client's reads stay on the primary after it wrote (read-your-writes).
+DATABASE_REPLICA_PIN_SECONDS = env.int("DATABASE_REPLICA_PIN_SECONDS", default=5)
+if DATABASE_REPLICA_URL:
+    _replica = env.db_url_config(DATABASE_REPLICA_URL)
+    DATABASES["replica"] = {
+        **DATABASES["default"],
+        **{key: _replica[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT")},
+        "OPTIONS": {
+            **DATABASES["default"]["OPTIONS"],
+            # A replica that does not answer is skipped, not waited for.
+            "connect_timeout": env.int("DB_REPLICA_CONNECT_TIMEOUT", default=1),
+        },
+        # Tests: the replica serves the test database under the test database's name.
+        "TEST": {"MIRROR": "default"},
+    }
+    DATABASE_ROUTERS = ["apps.core.routing.PrimaryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache (Redis via django-redis; hiredis is picked up by redis-py when installed) --------------
@@ -178,6 +200,8 @@ CACHALOT_CACHE = "cachalot"
 CACHALOT_ADDITIONAL_SUPPORTED_DATABASES = ["apps.core.database"]
 CACHALOT_ONLY_CACHABLE_APPS = ("catalog",)
 CACHALOT_TIMEOUT = env.int("CACHALOT_TIMEOUT", default=86400)
+# A write on the primary voids what was cached from the replica: one stamp per table, not per alias.
+CACHALOT_TABLE_KEYGEN = "apps.core.routing.cachalot_table_key"
 # After a write cachalot cannot see, its tables are uncached this long (apps/core/caching/orm.py).
 CACHALOT_SETTLE_SECONDS = env.float("CACHALOT_SETTLE_SECONDS", default=2.0)
 
