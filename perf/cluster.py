@@ -1,0 +1,539 @@
+"""A local cluster on loopback: etcd, two Patroni-managed PostgreSQL nodes (a primary and a
+synchronous standby), pgbouncer in front of each, HAProxy, Redis, N granian app instances and a
+Celery worker.
+
+    python -m perf.cluster up [--apps 3]     # make cluster: start it, print the URLs
+    python -m perf.cluster status            # make cluster-status
+    python -m perf.cluster down              # make cluster-down: stop every process it started
+    python -m perf.cluster smoke             # up, a routed read, a write seen on every instance, down
+
+Topology and why each setting is what it is: ``docs/deploy.md``. The state (configs, data
+directories, logs, pid files) lives under the system's temporary folder, linked from
+``.cluster`` in the checkout (git-ignored): PostgreSQL and pgbouncer run as ``postgres``, who
+may not be allowed into the checkout. Installs patroni, etcd-server and haproxy with apt when
+missing, as ``.ci/run`` does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import pwd
+import secrets
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from argparse import Namespace
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from perf import harness
+from perf.pgbouncer import pgbouncer_start
+from tests.replication import postgres_bindir
+
+BASE_DIR = harness.BASE_DIR
+HOST = "127.0.0.1"
+STATE = Path(tempfile.gettempdir()) / (
+    "shopfast-cluster-" + hashlib.blake2b(str(BASE_DIR).encode(), digest_size=5).hexdigest()
+)
+LINK = BASE_DIR / ".cluster"
+SCOPE = "shopfast"
+DATABASE = "shopfast"
+RUN_AS = "postgres"
+PACKAGES = {"patroni": "patroni", "etcd": "etcd-server", "haproxy": "haproxy"}
+
+ETCD_PORT, ETCD_PEER_PORT = 15379, 15380
+PRIMARY_PORT, REPLICA_PORT, STATS_PORT, APP_PORT = 15000, 15001, 15002, 15080
+REDIS_PORT = 15390
+
+
+@dataclass(frozen=True)
+class Node:
+    """One Patroni-managed PostgreSQL and the pgbouncer in front of it."""
+
+    index: int
+
+    @property
+    def name(self) -> str:
+        return f"node{self.index}"
+
+    @property
+    def pg_port(self) -> int:
+        return 15440 + self.index
+
+    @property
+    def rest_port(self) -> int:
+        return 15450 + self.index
+
+    @property
+    def bouncer_port(self) -> int:
+        return 15460 + self.index
+
+    @property
+    def home(self) -> Path:
+        return STATE / self.name
+
+    def rest(self, path: str) -> tuple[int, dict]:
+        """GET Patroni's REST API; (status, body), (0, {}) when it does not answer."""
+        try:
+            with urllib.request.urlopen(f"http://{HOST}:{self.rest_port}{path}", timeout=2) as r:
+                return r.status, json.loads(r.read() or b"{}")
+        except urllib.error.HTTPError as error:
+            return error.code, json.loads(error.read() or b"{}")
+        except (OSError, ValueError):
+            return 0, {}
+
+    def postmaster_pid(self) -> int | None:
+        try:
+            return int((self.home / "data" / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError):
+            return None
+
+
+NODES = (Node(0), Node(1))
+
+
+def app_port(index: int) -> int:
+    return APP_PORT + 1 + index
+
+
+def url(port: int, dbname: str = DATABASE) -> str:
+    return f"postgres://postgres@{HOST}:{port}/{dbname}"
+
+
+# --- installing, starting, stopping ---------------------------------------------------------------
+def ensure_packages() -> None:
+    missing = [pkg for binary, pkg in PACKAGES.items() if not shutil.which(binary)]
+    if not missing:
+        return
+    print(f"apt-get install -y {' '.join(missing)}", flush=True)
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "-q", *missing]
+    if subprocess.run(install, env=env, check=False).returncode != 0:
+        subprocess.run(["apt-get", "update", "-q"], env=env, check=True)
+        subprocess.run(install, env=env, check=True)
+
+
+def _owned_by_postgres(path: Path) -> None:
+    if os.geteuid() == 0:
+        entry = pwd.getpwnam(RUN_AS)
+        os.chown(path, entry.pw_uid, entry.pw_gid)
+
+
+def spawn(name: str, command: list[str], env: dict[str, str] | None = None) -> int:
+    """Start ``command`` in a session of its own that outlives us; remember its pid."""
+    log = STATE / "logs" / f"{name}.log"
+    with log.open("ab") as out:
+        process = subprocess.Popen(
+            command,
+            cwd=BASE_DIR,
+            env=env or os.environ.copy(),
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    (STATE / "pids" / f"{name}.pid").write_text(str(process.pid))
+    return process.pid
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+def stop(name: str, timeout: float = 20) -> None:
+    """Stop the process group started as ``name`` (TERM, then KILL)."""
+    pidfile = STATE / "pids" / f"{name}.pid"
+    try:
+        pid = int(pidfile.read_text())
+    except (OSError, ValueError):
+        return
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(pid, sig)
+        except ProcessLookupError:
+            break
+        deadline = time.monotonic() + wait
+        while _alive(pid) and time.monotonic() < deadline:
+            with_reap(pid)
+            time.sleep(0.1)
+        if not _alive(pid):
+            break
+    pidfile.unlink(missing_ok=True)
+
+
+def with_reap(pid: int) -> None:
+    try:
+        os.waitpid(pid, os.WNOHANG)
+    except ChildProcessError:
+        pass
+
+
+def wait_for(what: str, check, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(0.3)
+    raise SystemExit(f"cluster: {what} not ready after {timeout:.0f} s (logs: {STATE}/logs)")
+
+
+# --- configuration --------------------------------------------------------------------------------
+def patroni_config(node: Node) -> str:
+    # Patroni reads YAML; JSON is YAML, and needs no library here.
+    config = {
+        "scope": SCOPE,
+        "name": node.name,
+        "log": {"level": "WARNING"},
+        "restapi": {
+            "listen": f"{HOST}:{node.rest_port}",
+            "connect_address": f"{HOST}:{node.rest_port}",
+        },
+        "etcd3": {"hosts": f"{HOST}:{ETCD_PORT}"},
+        "bootstrap": {
+            "dcs": {
+                "ttl": 20,
+                "loop_wait": 2,
+                "retry_timeout": 5,
+                "maximum_lag_on_failover": 1048576,
+                # A commit is acknowledged once a second node has it (and, below, has applied it).
+                "synchronous_mode": True,
+                # A crashed primary fails over to the synchronous standby at once, instead of
+                # trying to restart in place for 5 minutes.
+                "primary_start_timeout": 0,
+                "postgresql": {
+                    "use_pg_rewind": True,
+                    "use_slots": True,
+                    "parameters": {
+                        # Acknowledged = applied on the standby: a read there right after a
+                        # commit sees it (the replica port serves catalog reads).
+                        "synchronous_commit": "remote_apply",
+                        "wal_log_hints": "on",
+                        "max_connections": 200,
+                        "max_wal_senders": 10,
+                        "max_replication_slots": 10,
+                        "hot_standby": "on",
+                        "shared_buffers": "128MB",
+                    },
+                },
+            },
+            "initdb": [{"encoding": "UTF8"}, "data-checksums"],
+            "pg_hba": [
+                "host all all 127.0.0.1/32 trust",
+                "host replication all 127.0.0.1/32 trust",
+                "local all all trust",
+            ],
+        },
+        "postgresql": {
+            "listen": f"{HOST}:{node.pg_port}",
+            "connect_address": f"{HOST}:{node.pg_port}",
+            "data_dir": str(node.home / "data"),
+            "bin_dir": str(postgres_bindir()),
+            "pgpass": str(node.home / "pgpass"),
+            "authentication": {
+                "superuser": {"username": "postgres", "password": "postgres"},
+                "replication": {"username": "replicator", "password": "replicator"},
+                "rewind": {"username": "postgres", "password": "postgres"},
+            },
+            "parameters": {"unix_socket_directories": str(node.home)},
+        },
+        "tags": {"nofailover": False, "noloadbalance": False, "clonefrom": False, "nosync": False},
+    }
+    return json.dumps(config, indent=2)
+
+
+def haproxy_config(apps: int) -> str:
+    def nodes(check: str) -> str:
+        return "".join(
+            f"    server {n.name} {HOST}:{n.bouncer_port} check port {n.rest_port}\n" for n in NODES
+        )
+
+    servers = "".join(f"    server app{i + 1} {HOST}:{app_port(i)} check\n" for i in range(apps))
+    return f"""global
+    maxconn 4000
+    pidfile {STATE}/haproxy.pid
+
+defaults
+    mode tcp
+    timeout connect 2s
+    timeout client 30m
+    timeout server 30m
+    timeout check 2s
+    # Patroni's REST API says who is primary and who is a healthy replica, every second.
+    default-server inter 1s fall 2 rise 1 on-marked-down shutdown-sessions
+
+listen stats
+    mode http
+    bind {HOST}:{STATS_PORT}
+    stats enable
+    stats uri /
+
+listen primary
+    bind {HOST}:{PRIMARY_PORT}
+    option httpchk GET /primary
+    http-check expect status 200
+{nodes("primary")}
+listen replicas
+    bind {HOST}:{REPLICA_PORT}
+    option httpchk GET /replica
+    http-check expect status 200
+{nodes("replica")}
+listen app
+    mode http
+    bind {HOST}:{APP_PORT}
+    balance roundrobin
+    # /healthz: the process answers (it does not ask the database: while the primary fails over,
+    # every instance must stay in to answer a JSON 503 itself).
+    option httpchk
+    http-check send meth GET uri /healthz ver HTTP/1.1 hdr Host {HOST}
+    http-check expect status 200
+    # A request that could not reach an instance (killed, restarting) goes to another one;
+    # one that reached it is never sent twice.
+    retries 2
+    option redispatch
+    retry-on conn-failure
+    timeout client 30s
+    timeout server 30s
+    default-server inter 1s fall 2 rise 2
+{servers}"""
+
+
+def app_environment() -> dict[str, str]:
+    secret = STATE / "secret_key"
+    if not secret.exists():
+        secret.write_text(secrets.token_urlsafe(48))
+    env = os.environ.copy()
+    env.pop("PAYMENT_PROVIDER", None)
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "config.settings.prod",
+            "SECRET_KEY": secret.read_text(),
+            "DATABASE_URL": url(PRIMARY_PORT),
+            "DATABASE_REPLICA_URL": url(REPLICA_PORT),
+            "REDIS_URL": f"redis://{HOST}:{REDIS_PORT}/0",
+            "CACHE_KEY_PREFIX": "shopfast-cluster",
+            "SECURE_SSL_REDIRECT": "false",  # plain HTTP on loopback
+            "SECURE_COOKIES": "false",
+            "PROFILING": "false",
+            "IMPORT_DIR": str(STATE / "imports"),
+            "CELERY_BEAT_SCHEDULE_FILENAME": str(STATE / "celerybeat-schedule"),
+        }
+    )
+    return env
+
+
+# --- commands -------------------------------------------------------------------------------------
+def leader() -> Node | None:
+    for node in NODES:
+        if node.rest("/primary")[0] == 200:
+            return node
+    return None
+
+
+def cluster_up(apps: int, products: int) -> None:
+    ensure_packages()
+    if (STATE / "pids").exists() and any((STATE / "pids").iterdir()):
+        raise SystemExit("cluster: already running (make cluster-down first)")
+    shutil.rmtree(STATE, ignore_errors=True)
+    for folder in (STATE, STATE / "logs", STATE / "pids", STATE / "imports"):
+        folder.mkdir(parents=True, exist_ok=True)
+    STATE.chmod(0o755)
+    (STATE / "logs").chmod(0o777)
+    if LINK.is_symlink() or not LINK.exists():
+        LINK.unlink(missing_ok=True)
+        LINK.symlink_to(STATE)
+    (STATE / "apps").write_text(str(apps))
+
+    spawn("etcd", [
+        "etcd", "--name", SCOPE, "--data-dir", str(STATE / "etcd"),
+        "--listen-client-urls", f"http://{HOST}:{ETCD_PORT}",
+        "--advertise-client-urls", f"http://{HOST}:{ETCD_PORT}",
+        "--listen-peer-urls", f"http://{HOST}:{ETCD_PEER_PORT}",
+        "--initial-advertise-peer-urls", f"http://{HOST}:{ETCD_PEER_PORT}",
+        "--initial-cluster", f"{SCOPE}=http://{HOST}:{ETCD_PEER_PORT}",
+        "--log-level", "warn",
+    ])  # fmt: skip
+    wait_for("etcd", lambda: harness_port_open(ETCD_PORT), 30)
+    spawn("redis", [
+        "redis-server", "--bind", HOST, "--port", str(REDIS_PORT), "--save", "", "--appendonly",
+        "no", "--dir", str(STATE),
+    ])  # fmt: skip
+
+    for node in NODES:
+        node.home.mkdir(mode=0o700)
+        config = node.home / "patroni.yml"
+        config.write_text(patroni_config(node))
+        for path in (node.home, config):
+            _owned_by_postgres(path)
+        command = ["patroni", str(config)]
+        if os.geteuid() == 0:
+            command = ["runuser", "-u", RUN_AS, "--", *command]
+        spawn(node.name, command)
+        if node.index == 0:  # the first one bootstraps; the other clones it
+            wait_for("the primary", lambda: leader() is not None, 90)
+    wait_for("the synchronous standby", lambda: sync_standby() is not None, 90)
+    for node in NODES:
+        bouncer = pgbouncer_start(url(node.pg_port, "postgres"), node.bouncer_port,
+                                  node.home / "pgbouncer", detach=True)  # fmt: skip
+        (STATE / "pids" / f"pgbouncer-{node.name}.pid").write_text(str(bouncer.pid))
+
+    (STATE / "haproxy.cfg").write_text(haproxy_config(apps))
+    spawn("haproxy", ["haproxy", "-W", "-db", "-f", str(STATE / "haproxy.cfg")])
+    wait_for("HAProxy's primary port", lambda: _answers(url(PRIMARY_PORT, "postgres")), 30)
+    wait_for("HAProxy's replica port", lambda: _answers(url(REPLICA_PORT, "postgres")), 30)
+    database_prepare(products)
+
+    env = app_environment()
+    args = Namespace(workers=1, blocking_threads=2)
+    for i in range(apps):
+        pid = harness.start_server(app_port(i), STATE / "logs" / f"app{i + 1}.log", args, env).pid
+        (STATE / "pids" / f"app{i + 1}.pid").write_text(str(pid))
+    pid = harness.start_worker(STATE / "logs" / "worker.log", env).pid
+    (STATE / "pids" / "worker.pid").write_text(str(pid))
+    for i in range(apps):
+        wait_for(f"app{i + 1}", lambda i=i: _http_ok(app_port(i)), 90)
+    wait_for("the app behind HAProxy", lambda: _http_ok(APP_PORT), 30)
+    print_urls(apps)
+
+
+def harness_port_open(port: int) -> bool:
+    import socket
+
+    with socket.socket() as sock:
+        sock.settimeout(0.3)
+        return sock.connect_ex((HOST, port)) == 0
+
+
+def _answers(dsn: str) -> bool:
+    try:
+        with psycopg.connect(dsn, connect_timeout=2, autocommit=True) as conn:
+            conn.execute("SELECT 1")
+        return True
+    except psycopg.Error:
+        return False
+
+
+def _http_ok(port: int) -> bool:
+    try:
+        return harness.fetch(port, "/healthz")[0] == 200
+    except OSError:
+        return False
+
+
+def sync_standby() -> str | None:
+    for node in NODES:
+        status, body = node.rest("/cluster")
+        if status == 200:
+            for member in body.get("members", []):
+                if member.get("role") == "sync_standby" and member.get("state") in (
+                    "running",
+                    "streaming",
+                ):
+                    return member["name"]
+    return None
+
+
+def database_prepare(products: int) -> None:
+    """Create, migrate and seed the shop's database on the primary (directly, not pooled)."""
+    node = leader()
+    assert node is not None
+    with psycopg.connect(url(node.pg_port, "postgres"), autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE]).fetchone():
+            conn.execute(f"CREATE DATABASE {DATABASE}")
+    env = {**app_environment(), "DATABASE_URL": url(node.pg_port), "DATABASE_REPLICA_URL": ""}
+    env["DJANGO_SETTINGS_MODULE"] = "perf.settings_perf"  # prod + the seeding command
+    manage = [sys.executable, "manage.py"]
+    subprocess.run([*manage, "migrate", "--no-input", "-v", "0"], cwd=BASE_DIR, env=env, check=True)
+    seed = [*manage, "seed_catalog", "--products", str(products), "--seed", "42"]
+    subprocess.run(seed, cwd=BASE_DIR, env=env, check=True)
+
+
+def print_urls(apps: int) -> None:
+    print(
+        f"""cluster up ({STATE}, linked from .cluster):
+  app (HAProxy)       http://{HOST}:{APP_PORT}/api/v1/products/
+  app instances       {", ".join(f"http://{HOST}:{app_port(i)}" for i in range(apps))}
+  primary (HAProxy)   {url(PRIMARY_PORT)}
+  replica (HAProxy)   {url(REPLICA_PORT)}
+  HAProxy stats       http://{HOST}:{STATS_PORT}/
+  Patroni REST        {", ".join(f"http://{HOST}:{n.rest_port}/cluster" for n in NODES)}
+  etcd                http://{HOST}:{ETCD_PORT}
+  Redis               redis://{HOST}:{REDIS_PORT}/0""",
+        flush=True,
+    )
+
+
+def cluster_down() -> None:
+    pids = STATE / "pids"
+    if not pids.exists():
+        print("cluster: not running")
+        return
+    apps = [p.stem for p in pids.glob("app*.pid")]
+    for name in ["haproxy", "worker", *apps]:
+        stop(name)
+    for node in NODES:
+        stop(f"pgbouncer-{node.name}")
+    for node in NODES:
+        stop(node.name, timeout=30)  # Patroni stops its PostgreSQL on the way out
+    for node in NODES:  # one it could not stop (or a kill -9 of Patroni) is stopped here
+        if (pid := node.postmaster_pid()) and _alive(pid):
+            os.kill(pid, signal.SIGQUIT)
+    for name in ("redis", "etcd"):
+        stop(name)
+    left = [p.stem for p in pids.glob("*.pid")]
+    shutil.rmtree(STATE, ignore_errors=True)
+    if LINK.is_symlink():
+        LINK.unlink()
+    print(f"cluster down{'; pid files left: ' + ', '.join(left) if left else ''}")
+
+
+def cluster_status() -> int:
+    if not (STATE / "pids").exists():
+        print("cluster: not running")
+        return 1
+    status, body = NODES[0].rest("/cluster")
+    if status != 200:
+        status, body = NODES[1].rest("/cluster")
+    for member in body.get("members", []):
+        lag = member.get("lag", "")
+        print(f"  {member['name']:6} {member['role']:13} {member['state']:10} lag {lag}")
+    for pidfile in sorted((STATE / "pids").glob("*.pid")):
+        pid = int(pidfile.read_text())
+        print(f"  {pidfile.stem:18} pid {pid:<8} {'running' if _alive(pid) else 'GONE'}")
+    print_urls(int((STATE / "apps").read_text()))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m perf.cluster", description=__doc__)
+    parser.add_argument("command", choices=["up", "down", "status", "smoke"])
+    parser.add_argument("--apps", type=int, default=int(os.environ.get("CLUSTER_APPS", 3)))
+    parser.add_argument("--products", type=int, default=2000)
+    args = parser.parse_args(argv)
+    if args.command == "up":
+        cluster_up(args.apps, args.products)
+    elif args.command == "down":
+        cluster_down()
+    elif args.command == "status":
+        return cluster_status()
+    else:
+        from perf.cluster_checks import smoke
+
+        return smoke(args)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
