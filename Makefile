@@ -3,7 +3,7 @@
 UV = $(shell scripts/ensure-uv)
 RUN = $(UV) run --frozen
 
-.PHONY: help serve test sync lint format seed bench contract perf-compare perf-checkout perf-gate perf-regressions perf-gate-regression test-pgbouncer sql-check import-bench import-bench-small import-api
+.PHONY: help serve test sync lint format seed bench contract perf-compare perf-checkout perf-gate perf-regressions perf-gate-regression test-pgbouncer sql-check import-bench import-bench-small import-api cluster cluster-down cluster-status cluster-smoke cluster-drill
 
 help: ## list the targets
 	@awk -F ':.*## ' '/^[a-z][a-z0-9-]*:.*## / {printf "  make %-22s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -66,3 +66,17 @@ import-bench-small: sync ## the same on 50,000 rows, plus COPY + SQL vs the ORM 
 
 import-api: sync ## 1,000,000 catalog rows through POST /api/v1/imports/ and the worker: time, rows/s, peak RSS of web and worker
 	$(RUN) python -m perf.import_api --rows $${ROWS:-1000000}
+cluster: sync ## etcd + Patroni (primary, synchronous standby) + pgbouncer + HAProxy + Redis + 3 app instances + worker, on loopback
+	$(RUN) python -m perf.cluster up
+
+cluster-down: ## stop every process make cluster started
+	$(RUN) python -m perf.cluster down
+
+cluster-status: ## Patroni's members, the cluster's processes and URLs
+	$(RUN) python -m perf.cluster status
+
+cluster-smoke: sync ## start the cluster, a read served by the replica, writes seen at once on every instance, stop it
+	$(RUN) python -m perf.cluster_checks
+
+cluster-drill: sync ## kill the standby, an app instance, Redis, then the primary under load: lost, duplicated, stock, 5xx
+	$(RUN) python -m perf.cluster_drill

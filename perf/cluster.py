@@ -5,7 +5,6 @@ Celery worker.
     python -m perf.cluster up [--apps 3]     # make cluster: start it, print the URLs
     python -m perf.cluster status            # make cluster-status
     python -m perf.cluster down              # make cluster-down: stop every process it started
-    python -m perf.cluster smoke             # up, routed read, write seen everywhere, down
 
 Topology and why each setting is what it is: ``docs/deploy.md``. The state (configs, data
 directories, logs, pid files) lives under the system's temporary folder, linked from
@@ -526,7 +525,7 @@ def cluster_status() -> int:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m perf.cluster", description=__doc__)
-    parser.add_argument("command", choices=["up", "down", "status", "smoke"])
+    parser.add_argument("command", choices=["up", "down", "status"])
     parser.add_argument("--apps", type=int, default=int(os.environ.get("CLUSTER_APPS", 3)))
     parser.add_argument("--products", type=int, default=2000)
     args = parser.parse_args(argv)
@@ -536,10 +535,6 @@ def main(argv: list[str] | None = None) -> int:
         cluster_down()
     elif args.command == "status":
         return cluster_status()
-    else:
-        from perf.cluster_checks import smoke
-
-        return smoke(args)
     return 0
 
 

@@ -22,7 +22,6 @@ Exit 0 when L = D = F = 0, the stock is exact and every instance serves a checko
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import random
@@ -34,10 +33,9 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 
-from perf import cluster
+from perf import cluster, cluster_checks
+from perf.cluster_checks import SKUS, django_setup, request, shop_prepare, units_left
 
-SKUS = [f"DRILL-{i:03d}" for i in range(20)]
-UNITS = 100_000  # per SKU: the drill measures availability, not selling out
 RETRY_FOR = 60.0  # seconds a buyer keeps retrying one key
 
 
@@ -70,16 +68,6 @@ def _json_code(body: bytes) -> str | None:
         return json.loads(body).get("code")
     except (ValueError, AttributeError):
         return None
-
-
-def request(method: str, path: str, body=None, headers=None, port: int = cluster.APP_PORT):
-    conn = http.client.HTTPConnection(cluster.HOST, port, timeout=15)
-    try:
-        conn.request(method, path, body=body, headers=headers or {})
-        response = conn.getresponse()
-        return response.status, response, response.read()
-    finally:
-        conn.close()
 
 
 def buyer(token: str, tally: Tally, stop: threading.Event) -> None:
@@ -153,34 +141,6 @@ class Load:
         self.stop.set()
         for thread in self.threads:
             thread.join(RETRY_FOR + 20)
-
-
-# --- the shop's data, through Django on the primary's HAProxy port -------------------------------
-def django_setup() -> None:
-    os.environ.update(cluster.app_environment())
-    os.environ.update({"DATABASE_REPLICA_URL": "", "DJANGO_SETTINGS_MODULE": "perf.settings_perf"})
-    import django
-
-    django.setup()
-
-
-def shop_prepare(buyers: int) -> tuple[list[str], dict[str, int]]:
-    from apps.inventory.models import Stock
-    from perf import checkout_data
-
-    tokens = checkout_data.buyers_ensure(buyers)
-    checkout_data.catalog_ensure(SKUS[1:], SKUS[0])
-    Stock.objects.filter(variant__sku__in=SKUS).update(quantity=UNITS)
-    return tokens, units_left()
-
-
-def units_left() -> dict[str, int]:
-    from django.db.models import Sum
-
-    from apps.inventory.models import Stock
-
-    rows = Stock.objects.filter(variant__sku__in=SKUS).values_list("variant__sku")
-    return dict(rows.annotate(units=Sum("quantity")).values_list("variant__sku", "units"))
 
 
 def orders_check(tally: Tally, before: dict[str, int], since) -> tuple[int, int, bool]:
@@ -323,7 +283,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         django_setup()
         tokens, _ = shop_prepare(args.buyers)
-        ok = True
+        try:
+            cluster_checks.run_checks(apps, tokens[0])
+            ok = True
+        except cluster_checks.CheckFailed as failure:
+            print(f"cluster check FAILED: {failure}")
+            ok = False
         if not args.only_failover:
             ok &= drill_replica_down(tokens, 12)
             ok &= drill_app_down(tokens, 12, apps)
