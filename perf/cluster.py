@@ -300,6 +300,8 @@ listen app
     # A request that could not reach an instance, or got no answer from one killed under it, is
     # sent to another: reads, and writes that carry an Idempotency-Key (the app answers a repeat
     # with the first answer). Any other write is never sent twice.
+    # The whole body is read before a server is picked: a retry needs it in the buffer.
+    option http-buffer-request
     retries 2
     option redispatch
     retry-on conn-failure empty-response
@@ -500,10 +502,16 @@ def cluster_down() -> None:
     for name in ("redis", "etcd"):
         stop(name)
     left = [p.stem for p in pids.glob("*.pid")]
+    # The logs outlive the cluster, for reading after a drill (perf/reports is git-ignored).
+    kept = harness.REPORT_DIR / "cluster-logs"
+    shutil.rmtree(kept, ignore_errors=True)
+    harness.REPORT_DIR.mkdir(parents=True, exist_ok=True)
+    shutil.copytree(STATE / "logs", kept, dirs_exist_ok=True)
     shutil.rmtree(STATE, ignore_errors=True)
     if LINK.is_symlink():
         LINK.unlink()
-    print(f"cluster down{'; pid files left: ' + ', '.join(left) if left else ''}")
+    note = f"; pid files left: {', '.join(left)}" if left else ""
+    print(f"cluster down (logs kept in {kept}){note}")
 
 
 def cluster_status() -> int:

@@ -52,7 +52,7 @@ class Tally:
     failed_at: list[float] = field(default_factory=list)  # when a request was not served
     gave_up: int = 0
 
-    def seen(self, status: int, headers, body: bytes, started: float) -> None:
+    def seen(self, what: str, status: int, headers, body: bytes, started: float) -> None:
         with self.lock:
             self.statuses[status] += 1
             if status < 500:
@@ -60,7 +60,7 @@ class Tally:
             self.failed_at.append(started)
             clean = status == 503 and headers.getheader("Retry-After") and _json_code(body)
             if not clean:
-                self.unclean.append(f"{status} {body[:120]!r}")
+                self.unclean.append(f"{what}: {status} {body[:120]!r}")
 
 
 def _json_code(body: bytes) -> str | None:
@@ -88,7 +88,7 @@ def buyer(token: str, tally: Tally, stop: threading.Event) -> None:
                     tally.failed_at.append(started)
                 time.sleep(0.5)
                 continue
-            tally.seen(status, response, raw, started)
+            tally.seen("checkout", status, response, raw, started)
             if status == 201:
                 number = json.loads(raw)["number"]
                 with tally.lock:
@@ -117,7 +117,7 @@ def browser(tally: Tally, stop: threading.Event) -> None:
                 tally.failed_at.append(started)
             time.sleep(0.2)
             continue
-        tally.seen(status, response, raw, started)
+        tally.seen("list", status, response, raw, started)
 
 
 class Load:
@@ -195,6 +195,11 @@ def _summary(name: str, tally: Tally) -> str:
     )
 
 
+def _unclean(tally: Tally) -> None:
+    if tally.unclean:
+        print("  unclean answers, first ones:", *tally.unclean[:5], sep="\n    ", flush=True)
+
+
 # --- the drills -----------------------------------------------------------------------------------
 def kill_postgres(node: cluster.Node) -> None:
     pid = node.postmaster_pid()
@@ -210,6 +215,7 @@ def drill_replica_down(tokens, seconds: float) -> bool:
         time.sleep(seconds * 2 / 3)
     cluster.wait_for("the standby back", lambda: cluster.sync_standby() is not None, 120)
     print(_summary(f"replica down ({standby.name} killed)", tally), flush=True)
+    _unclean(tally)
     return not tally.unclean and not tally.gave_up
 
 
@@ -227,6 +233,7 @@ def drill_app_down(tokens, seconds: float, apps: int) -> bool:
     (cluster.STATE / "pids" / f"app{victim}.pid").write_text(str(server.pid))
     cluster.wait_for(f"app{victim} again", lambda: cluster._http_ok(cluster.app_port(victim - 1)))
     print(_summary(f"app instance down (app{victim} killed)", tally), flush=True)
+    _unclean(tally)
     return not tally.unclean and not tally.gave_up and tally.statuses[200] > 0
 
 
@@ -238,6 +245,7 @@ def drill_redis_down(tokens, seconds: float) -> bool:
         cluster.spawn("redis", cluster.redis_command())
         time.sleep(seconds / 3)
     print(_summary("Redis down (killed, then started again)", tally), flush=True)
+    _unclean(tally)
     return not tally.unclean and not tally.gave_up and tally.statuses[200] > 0
 
 
@@ -258,8 +266,7 @@ def drill_failover(tokens, seconds: float, apps: int) -> tuple[str, bool]:
     lost, duplicated, exact = orders_check(tally, before, since)
     recovered = every_instance_sells(tokens[0], apps)
     print(_summary(f"primary killed ({primary.name}, promoted in {promoted:.1f} s)", tally))
-    if tally.unclean:
-        print("  unclean answers, first ones:", *tally.unclean[:5], sep="\n    ")
+    _unclean(tally)
     cluster.wait_for("the old primary back as a standby", lambda: cluster.sync_standby(), 180)
     line = (
         f"drill: {len(tally.acknowledged)} acknowledged orders, {lost} lost,"

@@ -4,7 +4,7 @@ from collections.abc import Callable
 from contextlib import suppress
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection, connections
+from django.db import InterfaceError, InternalError, OperationalError, connection, connections
 from django.http import HttpRequest, HttpResponse
 
 from apps.core import routing
@@ -89,25 +89,37 @@ class DatabaseOutageMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception):
-        if not isinstance(exception, (OperationalError, InterfaceError)):
+        if not isinstance(exception, (OperationalError, InterfaceError, InternalError)):
             return None
         if _replica_lost():
             # The replica went away under this request: the next ones read from the primary.
             routing.REPLICA_HEALTH.failed(exception)
-        elif not _lost(connection) and _answers():
-            return None  # a query that failed on its own merits: a real 500
-        else:
+        elif _server_away(exception) or _lost(connection) or not _answers():
             DATABASE_OUTAGE.failed(exception)
+        else:
+            return None  # a query that failed on its own merits: a real 500
         retry = {"Retry-After": str(settings.DATABASE_RETRY_AFTER_SECONDS)}
         return json_error("service_unavailable", "The database is unavailable; retry.", 503, retry)
 
 
+# SQLSTATEs of a server going away or not there yet: connection exceptions (class 08, also what
+# pgbouncer answers when its server is gone), shutdowns and a start-up under way (57P01-57P03), a
+# write reaching a node that is being demoted (25006). In a failover these come on a connection
+# that still looks healthy, through a pooler that accepts new ones: the outage, not a bug.
+_AWAY = ("08", "57P01", "57P02", "57P03", "25006")
+
+
+def _server_away(exception: Exception) -> bool:
+    return (getattr(exception.__cause__, "sqlstate", None) or "").startswith(_AWAY)
+
+
 def _replica_lost() -> bool:
-    """True when the request's replica connection, opened, broke."""
+    """True when the error was the replica's: it failed to connect, or its connection broke."""
     if not routing.replica_configured():
         return False
-    raw = connections[routing.REPLICA].connection
-    return raw is not None and (raw.closed or getattr(raw, "broken", False))
+    replica = connections[routing.REPLICA]
+    # Django flags the connection an error went through (a failed connect included).
+    return replica.errors_occurred and _lost(replica)
 
 
 def _lost(wrapper) -> bool:

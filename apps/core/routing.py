@@ -21,6 +21,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import suppress
 from contextvars import ContextVar
 
 from cachalot.utils import get_table_cache_key
@@ -87,7 +88,8 @@ class ReplicaHealth:
                 cursor.execute(LAG_SQL)
                 _standby, lag, streaming = cursor.fetchone()
         except DatabaseError as error:
-            replica.close()
+            with suppress(DatabaseError):
+                replica.close()
             self.lag = None
             self.outage.failed(error)
             return False
@@ -102,7 +104,8 @@ class ReplicaHealth:
         """Skip the replica until the next check: a query on it just failed."""
         self.usable_now = False
         self._next_check = time.monotonic() + settings.DATABASE_REPLICA_CHECK_SECONDS
-        connections[REPLICA].close()
+        with suppress(DatabaseError):
+            connections[REPLICA].close()
         self.outage.failed(error)
 
     def reset(self) -> None:

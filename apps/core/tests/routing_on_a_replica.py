@@ -173,3 +173,23 @@ def test_a_replica_that_is_down_is_skipped_and_used_again_once_back(client, shop
 def _primary_dsn() -> str:
     s = connections["default"].settings_dict
     return f"host={s['HOST']} port={s['PORT']} user={s['USER']} dbname={s['NAME']}"
+
+
+def test_a_replica_lost_during_a_request_is_a_503_and_the_next_reads_use_the_primary(
+    client, shop, pair, settings
+):
+    settings.DATABASE_REPLICA_CHECK_SECONDS = 60  # its own check would not notice for a minute
+    assert client.get(PRODUCTS).status_code == 200  # read from the replica: its connection is open
+    pair.synchronous(False)
+    pair.replica_stop()
+    try:
+        lost = client.get(PRODUCTS)
+        assert lost.status_code == 503
+        assert lost["Retry-After"]
+        assert lost.json()["code"] == "service_unavailable"
+        response, primary, _ = served_by(lambda: client.get(PRODUCTS), replica_up=False)
+        assert response.status_code == 200
+        assert catalog_statements(primary)
+    finally:
+        pair.replica_start()
+        pair.synchronous(True)
