@@ -262,9 +262,14 @@ def haproxy_config(apps: int) -> str:
     return f"""global
     maxconn 4000
     pidfile {STATE}/haproxy.pid
+    log stdout format raw local0
 
 defaults
     mode tcp
+    # Only what went wrong: a 5xx, a retry, a connection that failed (logs/haproxy.log).
+    log global
+    option dontlog-normal
+    option tcplog
     timeout connect 2s
     timeout client 30m
     timeout server 30m
@@ -290,6 +295,7 @@ listen replicas
 {nodes("replica")}
 listen app
     mode http
+    option httplog
     bind {HOST}:{APP_PORT}
     balance roundrobin
     # /healthz: the process answers (it does not ask the database: while the primary fails over,
