@@ -35,6 +35,7 @@ from pathlib import Path
 
 import psycopg
 
+from config.bootstrap import process_alive
 from perf import harness
 from perf.pgbouncer import pgbouncer_start
 from tests.replication import postgres_bindir
@@ -145,14 +146,6 @@ def spawn(name: str, command: list[str], env: dict[str, str] | None = None) -> i
     return process.pid
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-    except (OSError, IndexError):
-        return False
-    return state != "Z"
-
-
 def stop(name: str, timeout: float = 20) -> None:
     """Stop the process group started as ``name`` (TERM, then KILL)."""
     pidfile = STATE / "pids" / f"{name}.pid"
@@ -166,10 +159,10 @@ def stop(name: str, timeout: float = 20) -> None:
         except ProcessLookupError:
             break
         deadline = time.monotonic() + wait
-        while _alive(pid) and time.monotonic() < deadline:
+        while process_alive(pid) and time.monotonic() < deadline:
             with_reap(pid)
             time.sleep(0.1)
-        if not _alive(pid):
+        if not process_alive(pid):
             break
     pidfile.unlink(missing_ok=True)
 
@@ -503,7 +496,7 @@ def cluster_down() -> None:
     for node in NODES:
         stop(node.name, timeout=30)  # Patroni stops its PostgreSQL on the way out
     for node in NODES:  # one it could not stop (or a kill -9 of Patroni) is stopped here
-        if (pid := node.postmaster_pid()) and _alive(pid):
+        if (pid := node.postmaster_pid()) and process_alive(pid):
             os.kill(pid, signal.SIGQUIT)
     for name in ("redis", "etcd"):
         stop(name)
@@ -532,7 +525,7 @@ def cluster_status() -> int:
         print(f"  {member['name']:6} {member['role']:13} {member['state']:10} lag {lag}")
     for pidfile in sorted((STATE / "pids").glob("*.pid")):
         pid = int(pidfile.read_text())
-        print(f"  {pidfile.stem:18} pid {pid:<8} {'running' if _alive(pid) else 'GONE'}")
+        print(f"  {pidfile.stem:18} pid {pid:<8} {'running' if process_alive(pid) else 'GONE'}")
     print_urls(int((STATE / "apps").read_text()))
     return 0
 

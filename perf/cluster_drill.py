@@ -52,6 +52,11 @@ class Tally:
     failed_at: list[float] = field(default_factory=list)  # when a request was not served
     gave_up: int = 0
 
+    def unreached(self, started: float) -> None:
+        with self.lock:
+            self.statuses["connection error"] += 1
+            self.failed_at.append(started)
+
     def seen(self, what: str, status: int, headers, body: bytes, started: float) -> None:
         with self.lock:
             self.statuses[status] += 1
@@ -83,9 +88,7 @@ def buyer(token: str, tally: Tally, stop: threading.Event) -> None:
                     "POST", "/api/v1/checkout/", body, {**headers, "Idempotency-Key": key}
                 )
             except OSError:
-                with tally.lock:
-                    tally.statuses["connection error"] += 1
-                    tally.failed_at.append(started)
+                tally.unreached(started)
                 time.sleep(0.5)
                 continue
             tally.seen("checkout", status, response, raw, started)
@@ -112,9 +115,7 @@ def browser(tally: Tally, stop: threading.Event) -> None:
         try:
             status, response, raw = request("GET", "/api/v1/products/" + random.choice(orderings))
         except OSError:
-            with tally.lock:
-                tally.statuses["connection error"] += 1
-                tally.failed_at.append(started)
+            tally.unreached(started)
             time.sleep(0.2)
             continue
         tally.seen("list", status, response, raw, started)
