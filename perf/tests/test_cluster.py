@@ -11,12 +11,12 @@ import subprocess
 
 import pytest
 
-from perf import cluster
+from perf import cluster, cluster_config
 
 
 @pytest.mark.skipif(not shutil.which("haproxy"), reason="haproxy is not installed")
 def test_haproxy_accepts_the_generated_configuration(tmp_path, monkeypatch):
-    monkeypatch.setattr(cluster, "STATE", tmp_path)
+    monkeypatch.setattr(cluster_config, "STATE", tmp_path)
     config = tmp_path / "haproxy.cfg"
     config.write_text(cluster.haproxy_config(3))
     check = subprocess.run(["haproxy", "-c", "-f", str(config)], capture_output=True, text=True)
