@@ -77,13 +77,15 @@ def _owned_by_postgres(path: Path) -> None:
         os.chown(path, entry.pw_uid, entry.pw_gid)
 
 
-def spawn(name: str, command: list[str], env: dict[str, str] | None = None) -> int:
+def spawn(
+    name: str, command: list[str], env: dict[str, str] | None = None, cwd: Path = BASE_DIR
+) -> int:
     """Start ``command`` in a session of its own that outlives us; remember its pid."""
     log = STATE / "logs" / f"{name}.log"
     with log.open("ab") as out:
         process = subprocess.Popen(
             command,
-            cwd=BASE_DIR,
+            cwd=cwd,
             env=env or os.environ.copy(),
             stdin=subprocess.DEVNULL,
             stdout=out,
@@ -173,7 +175,8 @@ def cluster_up(apps: int, products: int) -> None:
         command = ["patroni", str(config)]
         if os.geteuid() == 0:
             command = ["runuser", "-u", RUN_AS, "--", *command]
-        spawn(node.name, command)
+        # From its own folder: initdb refuses a working directory it cannot read (root's home).
+        spawn(node.name, command, cwd=node.home)
         if node.index == 0:  # the first one bootstraps; the other clones it
             wait_for("the primary", lambda: leader() is not None, 90)
     wait_for("the synchronous standby", lambda: sync_standby() is not None, 90)

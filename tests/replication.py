@@ -51,6 +51,12 @@ def _as_postgres(command: list[str]) -> list[str]:
     return ["runuser", "-u", USER, "--", *command] if os.geteuid() == 0 else command
 
 
+def _run(command: list[str], cwd: str, **kwargs) -> subprocess.CompletedProcess:
+    """Run a server binary as postgres, from a directory postgres may enter (initdb and pg_ctl
+    refuse to start where they cannot read their working directory, such as root's home)."""
+    return subprocess.run(_as_postgres(command), cwd=cwd, capture_output=True, **kwargs)
+
+
 @dataclass
 class Pair:
     root: str
@@ -72,7 +78,7 @@ class Pair:
     def _pg_ctl(self, node: str, *args: str) -> None:
         data = str(Path(self.root) / node)
         command = [f"{self.bindir}/pg_ctl", "-D", data, "-l", f"{data}.log", "-w", *args]
-        subprocess.run(_as_postgres(command), check=True, capture_output=True, timeout=60)
+        _run(command, self.root, check=True, timeout=60)
 
     def replica_stop(self) -> None:
         self._pg_ctl("replica", "stop", "-m", "immediate")
@@ -129,9 +135,7 @@ def streaming_pair() -> Iterator[Pair]:
     try:
         # initdb's pg_hba trusts loopback, replication connections included (--auth=trust).
         initdb = [f"{bindir}/initdb", "-D", f"{root}/primary", "-U", USER, "--auth=trust"]
-        subprocess.run(
-            _as_postgres([*initdb, "-E", "UTF8", "--no-sync"]), check=True, capture_output=True
-        )
+        _run([*initdb, "-E", "UTF8", "--no-sync"], str(root), check=True)
         _configure(
             root / "primary",
             pair.primary_port,
@@ -142,7 +146,7 @@ def streaming_pair() -> Iterator[Pair]:
         started.append("primary")
         basebackup = [f"{bindir}/pg_basebackup", "-h", HOST, "-p", str(pair.primary_port)]
         basebackup += ["-U", USER, "-D", f"{root}/replica", "-R", "-X", "stream", "--no-sync"]
-        subprocess.run(_as_postgres(basebackup), check=True, capture_output=True, timeout=120)
+        _run(basebackup, str(root), check=True, timeout=120)
         _configure(root / "replica", pair.replica_port)
         pair.replica_start()
         started.append("replica")
@@ -150,13 +154,7 @@ def streaming_pair() -> Iterator[Pair]:
         yield pair
     finally:
         for node in reversed(started):
-            subprocess.run(
-                _as_postgres(
-                    [f"{bindir}/pg_ctl", "-D", f"{root}/{node}", "stop", "-m", "immediate"]
-                ),
-                check=False,
-                capture_output=True,
-            )
+            _run([f"{bindir}/pg_ctl", "-D", f"{root}/{node}", "stop", "-m", "immediate"], str(root))
         shutil.rmtree(root, ignore_errors=True)
 
 
