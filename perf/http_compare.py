@@ -11,8 +11,8 @@ ratio is under its floor: uncached/baseline (the view against a DRF ModelViewSet
 ceiling). Ratios within one run are the only fair gate on a shared machine.
 
 Data: the database the settings resolve (``DATABASE_URL``, else local PostgreSQL ``shopfast``),
-migrated; it is seeded with ``manage.py seed_catalog --products 2000 --seed 7`` when it lists fewer
-than 100 products. Installs wrk with apt-get when it is missing.
+created and migrated when needed; it is seeded with ``manage.py seed_catalog --products 2000
+--seed 7`` when it lists fewer than 100 products. Installs wrk with apt-get when it is missing.
 """
 
 from __future__ import annotations
@@ -45,14 +45,25 @@ TARGETS = [
 
 
 def ensure_catalog() -> int:
-    """Seed the database the settings resolve when it lists too few products; return the count."""
+    """Create and migrate the database the settings resolve where needed, seed it when it lists
+    too few products; return the count."""
     import django
+    import psycopg
+    from django.core.management import call_command
     from django.db import DatabaseError, connections
 
+    from config import bootstrap
+
+    try:
+        # A new machine has no "shopfast" database yet (make serve creates it, CI does not run it).
+        bootstrap.ensure_database_exists(os.environ.get("DATABASE_URL") or bootstrap.database_url())
+    except psycopg.Error as exc:
+        raise CompareError(f"cannot create or reach the database: {exc}") from exc
     django.setup()
     from apps.catalog.models import LISTED, Product
 
     try:
+        call_command("migrate", interactive=False, verbosity=0)
         listed = Product.objects.filter(LISTED).count()
         if listed < MIN_LISTED:
             print(f"{listed} listed products: seed_catalog {' '.join(SEED_ARGS)}", flush=True)
@@ -61,7 +72,7 @@ def ensure_catalog() -> int:
                 raise CompareError("seed_catalog failed")
             listed = Product.objects.filter(LISTED).count()
     except DatabaseError as exc:
-        raise CompareError(f"database not ready (run `manage.py migrate` first?): {exc}") from exc
+        raise CompareError(f"database not ready: {exc}") from exc
     finally:
         connections.close_all()
     if listed < PAGE_SIZE + 1:
