@@ -34,7 +34,8 @@ DEFAULT_DB_NAME = "shopfast"
 _embedded: dict[str, object] = {}
 
 
-def _port_open(host: str, port: int, timeout: float = 0.3) -> bool:
+def port_open(host: str, port: int, timeout: float = 0.3) -> bool:
+    """Tell whether something accepts TCP connections on ``host:port``."""
     try:
         with socket.create_connection((host, port), timeout=timeout):
             return True
@@ -145,7 +146,7 @@ def database_url() -> str:
     if url:
         _announce("database", os.environ.get("SHOPFAST_DATABASE_SOURCE", "environment"), url)
         return url
-    if not _force_embedded() and _port_open("127.0.0.1", 5432):
+    if not _force_embedded() and port_open("127.0.0.1", 5432):
         url = f"postgres://postgres@127.0.0.1:5432/{DEFAULT_DB_NAME}"
         source = "local PostgreSQL on 127.0.0.1:5432"
     else:
@@ -161,7 +162,7 @@ def redis_url() -> str:
     if url:
         _announce("redis", os.environ.get("SHOPFAST_REDIS_SOURCE", "environment"), url)
         return url
-    if not _force_embedded() and _port_open("127.0.0.1", 6379):
+    if not _force_embedded() and port_open("127.0.0.1", 6379):
         url = "redis://127.0.0.1:6379/0"
         source = "local Redis on 127.0.0.1:6379"
     else:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import psycopg
 
-from config.bootstrap import process_alive
+from config.bootstrap import port_open, process_alive
 from perf import harness
 from perf.cluster_config import (
     APP_PORT,
@@ -57,6 +57,8 @@ from perf.cluster_config import (
     url,
 )
 from perf.pgbouncer import pgbouncer_start
+
+DEMO_PRODUCTS = 2000  # seeded into a new cluster's database
 
 
 def ensure_packages() -> None:
@@ -163,7 +165,7 @@ def cluster_up(apps: int, products: int) -> None:
         "--initial-cluster", f"{SCOPE}=http://{HOST}:{ETCD_PEER_PORT}",
         "--log-level", "warn",
     ])  # fmt: skip
-    wait_for("etcd", lambda: harness_port_open(ETCD_PORT), 30)
+    wait_for("etcd", lambda: port_open(HOST, ETCD_PORT), 30)
     spawn("redis", redis_command())
 
     for node in NODES:
@@ -199,17 +201,9 @@ def cluster_up(apps: int, products: int) -> None:
     pid = harness.start_worker(STATE / "logs" / "worker.log", env).pid
     (STATE / "pids" / "worker.pid").write_text(str(pid))
     for i in range(apps):
-        wait_for(f"app{i + 1}", lambda i=i: _http_ok(app_port(i)), 90)
-    wait_for("the app behind HAProxy", lambda: _http_ok(APP_PORT), 30)
+        wait_for(f"app{i + 1}", lambda i=i: http_ok(app_port(i)), 90)
+    wait_for("the app behind HAProxy", lambda: http_ok(APP_PORT), 30)
     print_urls(apps)
-
-
-def harness_port_open(port: int) -> bool:
-    import socket
-
-    with socket.socket() as sock:
-        sock.settimeout(0.3)
-        return sock.connect_ex((HOST, port)) == 0
 
 
 def _answers(dsn: str) -> bool:
@@ -221,7 +215,7 @@ def _answers(dsn: str) -> bool:
         return False
 
 
-def _http_ok(port: int) -> bool:
+def http_ok(port: int) -> bool:
     try:
         return harness.fetch(port, "/healthz")[0] == 200
     except OSError:
@@ -322,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m perf.cluster", description=__doc__)
     parser.add_argument("command", choices=["up", "down", "status"])
     parser.add_argument("--apps", type=int, default=int(os.environ.get("CLUSTER_APPS", 3)))
-    parser.add_argument("--products", type=int, default=2000)
+    parser.add_argument("--products", type=int, default=DEMO_PRODUCTS)
     args = parser.parse_args(argv)
     if args.command == "up":
         cluster_up(args.apps, args.products)

@@ -44,14 +44,15 @@ def django_setup() -> None:
     django.setup()
 
 
-def shop_prepare(buyers: int) -> tuple[list[str], dict[str, int]]:
+def shop_prepare(buyers: int) -> list[str]:
+    """Create the drill's buyers and SKUs (stock far above what it sells); return the tokens."""
     from apps.inventory.models import Stock
     from perf import checkout_data
 
     tokens = checkout_data.buyers_ensure(buyers)
     checkout_data.catalog_ensure(SKUS[1:], SKUS[0])
     Stock.objects.filter(variant__sku__in=SKUS).update(quantity=UNITS)
-    return tokens, units_left()
+    return tokens
 
 
 def units_left() -> dict[str, int]:
@@ -162,10 +163,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started_here = not (cluster.STATE / "pids").exists()
     if started_here:
-        cluster.cluster_up(args.apps, 2000)
+        cluster.cluster_up(args.apps, cluster.DEMO_PRODUCTS)
     try:
         django_setup()
-        tokens, _ = shop_prepare(1)
+        tokens = shop_prepare(1)
         run_checks(int((cluster.STATE / "apps").read_text()), tokens[0])
     except CheckFailed as failure:
         print(f"cluster smoke: FAILED: {failure}")

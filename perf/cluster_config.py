@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from perf import harness
-from tests.replication import postgres_bindir
+from perf.harness import postgres_bindir
 
 BASE_DIR = harness.BASE_DIR
 HOST = "127.0.0.1"

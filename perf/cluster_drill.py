@@ -46,7 +46,6 @@ class Tally:
     lock: threading.Lock = field(default_factory=threading.Lock)
     acknowledged: dict[str, str] = field(default_factory=dict)  # key -> order number
     conflicting: list[str] = field(default_factory=list)  # a key answered with two numbers
-    units: int = 0
     statuses: Counter = field(default_factory=Counter)
     unclean: list[str] = field(default_factory=list)  # 5xx that are not a JSON 503 + Retry-After
     failed_at: list[float] = field(default_factory=list)  # when a request was not served
@@ -97,8 +96,6 @@ def buyer(token: str, tally: Tally, stop: threading.Event) -> None:
                 with tally.lock:
                     if tally.acknowledged.setdefault(key, number) != number:
                         tally.conflicting.append(key)
-                    else:
-                        tally.units += 1
                 break
             if status < 500 and _json_code(raw) != "idempotency_key_in_flight":
                 break  # a final answer
@@ -232,7 +229,7 @@ def drill_app_down(tokens, seconds: float, apps: int) -> bool:
     log = cluster.STATE / "logs" / f"app{victim}.log"
     server = cluster.harness.start_server(cluster.app_port(victim - 1), log, args, env)
     (cluster.STATE / "pids" / f"app{victim}.pid").write_text(str(server.pid))
-    cluster.wait_for(f"app{victim} again", lambda: cluster._http_ok(cluster.app_port(victim - 1)))
+    cluster.wait_for(f"app{victim} again", lambda: cluster.http_ok(cluster.app_port(victim - 1)))
     print(_summary(f"app instance down (app{victim} killed)", tally), flush=True)
     _unclean(tally)
     return not tally.unclean and not tally.gave_up and tally.statuses[200] > 0
@@ -286,11 +283,11 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     started_here = not (cluster.STATE / "pids").exists()
     if started_here:
-        cluster.cluster_up(int(os.environ.get("CLUSTER_APPS", 3)), 2000)
+        cluster.cluster_up(int(os.environ.get("CLUSTER_APPS", 3)), cluster.DEMO_PRODUCTS)
     apps = int((cluster.STATE / "apps").read_text())
     try:
         django_setup()
-        tokens, _ = shop_prepare(args.buyers)
+        tokens = shop_prepare(args.buyers)
         try:
             cluster_checks.run_checks(apps, tokens[0])
             ok = True

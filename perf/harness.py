@@ -176,6 +176,14 @@ def rounds(
 
 
 # --- server ---------------------------------------------------------------------------------------
+def postgres_bindir() -> Path:
+    """Return the newest installed PostgreSQL's bin directory (Debian's layout)."""
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parts[4]))
+    if not found:
+        raise CompareError("no PostgreSQL server binaries under /usr/lib/postgresql")
+    return found[-1].parent
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind((HOST, 0))

@@ -32,7 +32,6 @@ import os
 import pwd
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -46,7 +45,8 @@ from string import Template
 import psycopg
 from psycopg import conninfo, sql
 
-from config.bootstrap import database_url_named
+from config.bootstrap import database_url_named, port_open
+from perf.harness import free_port
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 TEMPLATE = BASE_DIR / "perf" / "pgbouncer.ini"
@@ -170,18 +170,6 @@ def _wait_gone(pid: int, timeout: float) -> bool:
     return False
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def _port_open(port: int) -> bool:
-    with socket.socket() as sock:
-        sock.settimeout(0.3)
-        return sock.connect_ex((HOST, port)) == 0
-
-
 def upstream_params(upstream_url: str) -> dict[str, str]:
     """Split a PostgreSQL URL into host, port, user (and password, dbname when given)."""
     params = conninfo.conninfo_to_dict(upstream_url)
@@ -245,7 +233,7 @@ def pgbouncer_start(
     binary = pgbouncer_path()
     ephemeral = port is None and runtime_dir is None
     port = port or free_port()
-    if _port_open(port):
+    if port_open(HOST, port):
         raise PgbouncerError(f"{HOST}:{port} is already taken (another pgbouncer?)")
     runtime_dir = (runtime_dir or runtime_dir_for(port)).resolve()
     runtime_dir.mkdir(parents=True, exist_ok=True)

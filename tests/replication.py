@@ -17,7 +17,6 @@ import json
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -28,23 +27,11 @@ from pathlib import Path
 
 import psycopg
 
+from perf.harness import free_port, postgres_bindir
+
 HOST = "127.0.0.1"
 USER = "postgres"
 ENV = "SHOPFAST_PAIR"
-
-
-def postgres_bindir() -> Path:
-    """Return the newest installed PostgreSQL's bin directory (Debian's layout)."""
-    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"), key=lambda p: int(p.parts[4]))
-    if not found:
-        raise RuntimeError("no PostgreSQL server binaries under /usr/lib/postgresql")
-    return found[-1].parent
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
 
 
 def _as_postgres(command: list[str]) -> list[str]:

@@ -63,8 +63,8 @@ def test_port_probe_tells_a_listening_port_from_a_closed_one():
         server.bind(("127.0.0.1", 0))
         server.listen()
         port = server.getsockname()[1]
-        assert bootstrap._port_open("127.0.0.1", port)
-    assert not bootstrap._port_open("127.0.0.1", port)
+        assert bootstrap.port_open("127.0.0.1", port)
+    assert not bootstrap.port_open("127.0.0.1", port)
 
 
 @pytest.fixture

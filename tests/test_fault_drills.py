@@ -27,7 +27,8 @@ from apps.accounts.tests.factories import UserFactory
 from apps.core.tests.redis_server import RedisServer
 from apps.inventory.models import Stock
 from apps.orders.models import Order
-from perf.pgbouncer import free_port, pgbouncer_start
+from perf.harness import free_port
+from perf.pgbouncer import pgbouncer_start
 from tests import live_server
 
 pytestmark = pytest.mark.django_db(transaction=True)
