@@ -17,7 +17,6 @@ Without ``DATABASE_REPLICA_URL`` there is one database and this router answers n
 from __future__ import annotations
 
 import hashlib
-import logging
 import threading
 import time
 from collections.abc import Callable
@@ -32,23 +31,35 @@ from django.http import HttpRequest, HttpResponse
 
 from apps.core.outages import Outage
 
-logger = logging.getLogger(__name__)
-
 REPLICA = "replica"
 # Catalog pages and stock shown with them, a buyer's order history.
 REPLICA_APPS = frozenset({"catalog", "inventory", "orders"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PIN_PREFIX = "rw-pin:"
 
-# True only while a safe request that may read from the replica is being served.
-_replica_allowed: ContextVar[bool] = ContextVar("replica_allowed", default=False)
 
-# One row: is it a standby, seconds behind the primary (0 when it has replayed all it received),
+class _SafeRequest:
+    """A safe request's leave to read from the replica, asked of the shared pin on its first
+    routed read only: a request answered from the response cache never pays that round trip."""
+
+    def __init__(self, client: str | None) -> None:
+        self.client = client
+        self._allowed: bool | None = None
+
+    def allowed(self) -> bool:
+        if self._allowed is None:
+            self._allowed = self.client is None or cache.get(self.client) is None
+        return self._allowed
+
+
+# Set only while a safe request (or a ``replica_reads`` block) is being served.
+_safe_request: ContextVar[_SafeRequest | None] = ContextVar("safe_request", default=None)
+
+# One row: seconds behind the primary (0 when it has replayed all it received, or is no standby),
 # and is its WAL receiver streaming (a standby cut off from its primary has nothing left to
 # replay, so "caught up" says nothing then).
 LAG_SQL = """
-SELECT pg_is_in_recovery(),
-       CASE WHEN NOT pg_is_in_recovery() THEN 0
+SELECT CASE WHEN NOT pg_is_in_recovery() THEN 0
             WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0
             ELSE COALESCE(extract(epoch FROM now() - pg_last_xact_replay_timestamp()), 0)
        END::float8,
@@ -86,12 +97,10 @@ class ReplicaHealth:
         try:
             with replica.cursor() as cursor:
                 cursor.execute(LAG_SQL)
-                _standby, lag, streaming = cursor.fetchone()
+                lag, streaming = cursor.fetchone()
         except DatabaseError as error:
-            with suppress(DatabaseError):
-                replica.close()
             self.lag = None
-            self.outage.failed(error)
+            self.failed(error)
             return False
         self.lag = lag
         if not streaming or lag > settings.DATABASE_REPLICA_MAX_LAG_SECONDS:
@@ -120,11 +129,13 @@ class PrimaryReplicaRouter:
     """Django database router (``DATABASE_ROUTERS``): see the module's docstring."""
 
     def db_for_read(self, model, **hints) -> str | None:
+        safe_request = _safe_request.get()
         if (
-            _replica_allowed.get()
+            safe_request is not None
             and replica_configured()
             and model._meta.app_label in REPLICA_APPS
             and not connections[DEFAULT_DB_ALIAS].in_atomic_block
+            and safe_request.allowed()
             and REPLICA_HEALTH.usable()
         ):
             return REPLICA
@@ -175,12 +186,11 @@ def read_routing(get_response: Callable[[HttpRequest], HttpResponse]):
             if client:
                 cache.set(client, 1, settings.DATABASE_REPLICA_PIN_SECONDS)
             return response
-        allowed = client is None or cache.get(client) is None
-        token = _replica_allowed.set(allowed)
+        token = _safe_request.set(_SafeRequest(client))
         try:
             return get_response(request)
         finally:
-            _replica_allowed.reset(token)
+            _safe_request.reset(token)
 
     return middleware
 
@@ -190,8 +200,8 @@ class replica_reads:
     tooling)."""
 
     def __enter__(self):
-        self._token = _replica_allowed.set(True)
+        self._token = _safe_request.set(_SafeRequest(None))
         return self
 
     def __exit__(self, *exc) -> None:
-        _replica_allowed.reset(self._token)
+        _safe_request.reset(self._token)
